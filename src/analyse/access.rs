@@ -1,0 +1,235 @@
+//! Capabilities: which access capabilities a principal holds on a resource (per service),
+//! and service-wide grants that are not confined to one resource.
+//!
+//! A principal holds capability C on resource R through service S when some catalogue action
+//! of S that applies to R's resource type and carries C is allowed (or conditionally allowed)
+//! by the full decision of [`Authorizer`]. The best outcome over those actions wins, and its
+//! statements are the grant's provenance.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+use super::Authorizer;
+use crate::capability::{CapSet, Capability, TargetForm, access_surface, catalogue, is_federated_only};
+use crate::policy::{Decision, Outcome, Provenance, Target};
+use crate::snapshot::{PrincipalId, ResourceId, ResourceKind};
+
+/// One capability a principal holds on a resource (or service-wide) through one service.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grant {
+    /// Service prefix (`s3`, `sts`).
+    pub service: String,
+    pub capability: Capability,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Through the resource policy's trust of the caller's whole account.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub delegated: bool,
+    /// The action whose decision is reported (the first that gave the best outcome).
+    pub action: String,
+    /// The Allow statements behind it.
+    pub permits: Vec<Provenance>,
+}
+
+fn rank(d: &Decision) -> (u8, u8) {
+    let o = match d.outcome {
+        Outcome::Allowed => 2,
+        Outcome::Conditional(_) => 1,
+        Outcome::Denied => 0,
+    };
+    (o, if d.delegated { 0 } else { 1 })
+}
+
+/// (action index in the catalogue, how to address the resource) per resource kind and prefix.
+type Surface = HashMap<ResourceKind, Vec<(&'static str, Vec<(usize, TargetForm)>)>>;
+
+fn surface() -> &'static Surface {
+    static S: OnceLock<Surface> = OnceLock::new();
+    S.get_or_init(|| {
+        let cat = catalogue();
+        let kinds = [
+            ResourceKind::IAMRole,
+            ResourceKind::IAMUser,
+            ResourceKind::S3Bucket,
+            ResourceKind::KMSKey,
+            ResourceKind::SQSQueue,
+            ResourceKind::SNSTopic,
+            ResourceKind::SecretsManagerSecret,
+            ResourceKind::LambdaFunction,
+            ResourceKind::RDSCluster,
+            ResourceKind::RDSInstance,
+        ];
+        let mut m = HashMap::new();
+        for k in kinds {
+            let mut per_prefix: Vec<(&'static str, Vec<(usize, TargetForm)>)> = Vec::new();
+            for (prefix, rtype, form) in access_surface(k) {
+                let idx = match per_prefix.iter().position(|(p, _)| p == prefix) {
+                    Some(i) => i,
+                    None => {
+                        per_prefix.push((prefix, Vec::new()));
+                        per_prefix.len() - 1
+                    }
+                };
+                for (i, a) in cat.actions.iter().enumerate() {
+                    if a.prefix == *prefix
+                        && a.resource_types.iter().any(|t| t == rtype)
+                        && !is_federated_only(&a.lower)
+                        && !per_prefix[idx].1.iter().any(|(j, _)| *j == i)
+                    {
+                        per_prefix[idx].1.push((i, form.clone()));
+                    }
+                }
+            }
+            m.insert(k, per_prefix);
+        }
+        m
+    })
+}
+
+impl Authorizer<'_> {
+    /// Capabilities of `p` on `r`, restricted to `services` (prefixes; all if `None`) and to
+    /// the capabilities in `wanted`. Sorted by (service, capability).
+    pub fn grants(
+        &self,
+        p: PrincipalId,
+        r: ResourceId,
+        services: Option<&[String]>,
+        wanted: CapSet,
+    ) -> Vec<Grant> {
+        let snap = self.snapshot();
+        let res = snap.resource(r);
+        let cat = catalogue();
+        let ctx = self.context(p, Some(r));
+        let mut out = Vec::new();
+        let Some(surf) = surface().get(&res.kind) else {
+            return out;
+        };
+        for (prefix, actions) in surf {
+            if let Some(s) = services {
+                if !s.iter().any(|x| x == prefix) {
+                    continue;
+                }
+            }
+            // Cheap filter: nothing can grant without an identity statement for the service
+            // or a resource policy that governs it.
+            let rp_governs = res.policy.is_some()
+                && !(res.kind == ResourceKind::IAMRole && *prefix != "sts");
+            if !rp_governs && !self.identity_touches(p, prefix) {
+                continue;
+            }
+            let mut best: BTreeMap<Capability, (Decision, usize)> = BTreeMap::new();
+            for (ai, form) in actions {
+                let a = &cat.actions[*ai];
+                let caps = a.caps;
+                // skip when every capability of this action is already allowed directly
+                let open: Vec<Capability> = caps
+                    .iter()
+                    .filter(|c| wanted.contains(*c))
+                    .filter(|c| best.get(c).is_none_or(|(d, _)| rank(d) != (2, 1)))
+                    .collect();
+                if open.is_empty() {
+                    continue;
+                }
+                let children;
+                let target = match form {
+                    TargetForm::Own => Target::Exact(res.arn.as_str()),
+                    TargetForm::Children(suffix) => {
+                        children = format!("{}{suffix}", res.arn);
+                        Target::Some(&children)
+                    }
+                };
+                let d = self.decide_in(p, &a.lower, Some(r), target, &ctx);
+                if !d.is_possible() {
+                    continue;
+                }
+                for c in open {
+                    match best.get(&c) {
+                        Some((b, _)) if rank(b) >= rank(&d) => {}
+                        _ => {
+                            best.insert(c, (d.clone(), *ai));
+                        }
+                    }
+                }
+            }
+            for (c, (d, ai)) in best {
+                out.push(Grant {
+                    service: prefix.to_string(),
+                    capability: c,
+                    outcome: d.outcome,
+                    delegated: d.delegated,
+                    action: cat.actions[ai].name.clone(),
+                    permits: d.permits,
+                });
+            }
+        }
+        out
+    }
+
+    /// Service-wide capabilities of `p`: actions allowed on every resource of their type in
+    /// the principal's partition (a statement with `Resource: "*"` or an equivalent pattern),
+    /// and actions that take no resource at all.
+    pub fn service_grants(&self, p: PrincipalId, wanted: CapSet) -> Vec<Grant> {
+        let snap = self.snapshot();
+        let pr = snap.principal(p);
+        let partition = pr.arn.partition().to_string();
+        let cat = catalogue();
+        let ctx = self.context(p, None);
+        let mut prefixes: Vec<&str> = cat
+            .prefixes()
+            .filter(|pf| self.identity_touches(p, pf))
+            .collect();
+        prefixes.sort_unstable();
+        let mut out = Vec::new();
+        for prefix in prefixes {
+            let mut best: BTreeMap<Capability, (Decision, usize)> = BTreeMap::new();
+            for (ai, a) in cat.indexed_actions_of(prefix) {
+                if is_federated_only(&a.lower) {
+                    continue;
+                }
+                let open: Vec<Capability> = a
+                    .caps
+                    .iter()
+                    .filter(|c| wanted.contains(*c))
+                    .filter(|c| best.get(c).is_none_or(|(d, _)| d.outcome != Outcome::Allowed))
+                    .collect();
+                if open.is_empty() {
+                    continue;
+                }
+                let generic: Option<String> = a
+                    .resource_types
+                    .first()
+                    .and_then(|t| cat.generic_arn(prefix, t, &partition));
+                let target = match &generic {
+                    Some(g) => Target::All(g),
+                    None => Target::Exact("*"),
+                };
+                let d = self.decide_in(p, &a.lower, None, target, &ctx);
+                if !d.is_possible() {
+                    continue;
+                }
+                for c in open {
+                    match best.get(&c) {
+                        Some((b, _)) if rank(b) >= rank(&d) => {}
+                        _ => {
+                            best.insert(c, (d.clone(), ai));
+                        }
+                    }
+                }
+            }
+            for (c, (d, ai)) in best {
+                out.push(Grant {
+                    service: prefix.to_string(),
+                    capability: c,
+                    outcome: d.outcome,
+                    delegated: false,
+                    action: cat.actions[ai].name.clone(),
+                    permits: d.permits,
+                });
+            }
+        }
+        out
+    }
+}

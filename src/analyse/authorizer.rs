@@ -1,0 +1,450 @@
+//! The layered IAM decision over a snapshot (docs/evaluation.md lists every rule and its
+//! AWS source): explicit Deny anywhere wins; SCPs (caller's account) and RCPs (resource's
+//! account) must allow; the permissions boundary must allow identity grants; resource policies
+//! grant same-account callers on their own, except role trust and KMS key policies, which
+//! must allow the caller themselves; cross-account access needs both sides.
+
+use crate::arn::AccountId;
+use crate::policy::eval::{Request, Target, statement_applies};
+use crate::policy::model::{Effect, PrincipalPattern, PrincipalSpec};
+use crate::policy::{Decision, DenyReason, KeySet, Layer, Outcome, Provenance, RequestContext, Tri};
+use crate::snapshot::{
+    BoundaryRef, PolicyId, Principal, PrincipalId, PrincipalKind, Resource, ResourceId, ResourceKind,
+    Snapshot,
+};
+
+/// Services whose resources RCPs govern (AWS Organizations, RCP documentation).
+const RCP_SERVICES: &[&str] = &["s3", "sts", "sqs", "secretsmanager", "kms", "dynamodb", "ecr", "logs", "cognito-identity", "aoss"];
+
+/// How a resource-policy statement's Principal element names the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Named {
+    No,
+    /// The caller's account (`arn:aws:iam::A:root` or `A`): delegation to the account's IAM.
+    Account,
+    /// `*` (possibly narrowed by conditions).
+    Everyone,
+    /// The caller's own ARN (user, role, or a session of the role).
+    Direct,
+}
+
+/// Evaluates requests of snapshot principals against the snapshot's policies.
+pub struct Authorizer<'s> {
+    snap: &'s Snapshot,
+    contexts: Vec<RequestContext>,
+}
+
+/// Accumulated result of evaluating one layer's statements.
+#[derive(Default)]
+struct Acc {
+    permits: Vec<Provenance>,
+    forbids: Vec<Provenance>,
+}
+
+fn keys_of(t: &Tri) -> KeySet {
+    match t {
+        Tri::Unknown(k) => k.clone(),
+        _ => KeySet::new(),
+    }
+}
+
+impl<'s> Authorizer<'s> {
+    pub fn new(snap: &'s Snapshot) -> Self {
+        let contexts = snap
+            .principal_ids()
+            .map(|p| principal_context(snap, snap.principal(p)))
+            .collect();
+        Authorizer { snap, contexts }
+    }
+
+    pub fn snapshot(&self) -> &'s Snapshot {
+        self.snap
+    }
+
+    /// The request context of a principal acting on a resource (or on `*`).
+    pub fn context(&self, p: PrincipalId, r: Option<ResourceId>) -> RequestContext {
+        let mut ctx = self.contexts[p.0 as usize].clone();
+        match r {
+            Some(r) => add_resource_keys(&mut ctx, self.snap.resource(r)),
+            None => {}
+        }
+        ctx
+    }
+
+    /// Evaluates one policy's statements (no Principal element expected) into (allow, deny).
+    fn eval_policy(&self, pid: PolicyId, layer: Layer, req: &Request<'_>, acc: &mut Acc) -> (Tri, Tri) {
+        let pol = self.snap.policy(pid);
+        let mut allow = Tri::False;
+        let mut deny = Tri::False;
+        for (i, st) in pol.statements.iter().enumerate() {
+            let t = statement_applies(st, pol.variables, req);
+            if !t.possible() {
+                continue;
+            }
+            let prov = Provenance {
+                layer,
+                policy: pol.source.clone(),
+                statement: i,
+                sid: st.sid.clone(),
+                condition_keys: keys_of(&t),
+            };
+            match st.effect {
+                Effect::Allow => {
+                    allow = allow.or(t);
+                    if matches!(layer, Layer::Identity | Layer::Resource) {
+                        acc.permits.push(prov);
+                    }
+                }
+                Effect::Deny => {
+                    deny = deny.or(t);
+                    acc.forbids.push(prov);
+                }
+            }
+        }
+        (allow, deny)
+    }
+
+    /// SCPs or RCPs for an account: every level from the root down must allow; a Deny at any
+    /// level denies. A level with no policy attached in the snapshot does not constrain
+    /// (missing data must not invent denials).
+    fn org_layer(&self, account: &AccountId, rcp: bool, req: &Request<'_>, acc: &mut Acc) -> (Tri, Tri) {
+        let Some(org) = &self.snap.organization else {
+            return (Tri::True, Tri::False);
+        };
+        if !org.is_member(account) || org.is_management(account) {
+            return (Tri::True, Tri::False);
+        }
+        let map = if rcp { &org.rcps } else { &org.scps };
+        let layer = if rcp { Layer::Rcp } else { Layer::Scp };
+        let mut allow = Tri::True;
+        let mut deny = Tri::False;
+        for level in org.levels(account) {
+            let Some(pols) = map.get(&level) else { continue };
+            let mut level_allow = Tri::False;
+            for pid in pols {
+                let (a, d) = self.eval_policy(*pid, layer, req, acc);
+                level_allow = level_allow.or(a);
+                deny = deny.or(d);
+            }
+            allow = allow.and(level_allow);
+        }
+        (allow, deny)
+    }
+
+    fn named(&self, p: &Principal, pat: &PrincipalPattern) -> Named {
+        match pat {
+            PrincipalPattern::Everyone => Named::Everyone,
+            PrincipalPattern::Account(a) if *a == p.account => Named::Account,
+            PrincipalPattern::Arn(s) => {
+                if s == p.arn.as_str() {
+                    return Named::Direct;
+                }
+                // A role session `arn:aws:sts::A:assumed-role/NAME/SESSION` is the role acting.
+                if p.kind == PrincipalKind::Role {
+                    if let Some(rest) = s
+                        .strip_prefix("arn:")
+                        .and_then(|r| r.split_once(":sts::"))
+                        .map(|(_, r)| r)
+                    {
+                        if let Some((acct, res)) = rest.split_once(':') {
+                            if acct == p.account.as_str() {
+                                if let Some(n) = res.strip_prefix("assumed-role/") {
+                                    let role = n.split('/').next().unwrap_or("");
+                                    if role == p.name {
+                                        return Named::Direct;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Named::No
+            }
+            PrincipalPattern::UniqueId(id) if !p.unique_id.is_empty() && *id == p.unique_id => {
+                Named::Direct
+            }
+            _ => Named::No,
+        }
+    }
+
+    /// The full decision for principal `p` performing `action_lower` on `target`, which
+    /// belongs to resource `r` (`None` for service-wide questions about `*`).
+    pub fn decide(
+        &self,
+        p: PrincipalId,
+        action_lower: &str,
+        r: Option<ResourceId>,
+        target: Target<'_>,
+    ) -> Decision {
+        let ctx = self.context(p, r);
+        self.decide_in(p, action_lower, r, target, &ctx)
+    }
+
+    /// [`Authorizer::decide`] with a caller-supplied context (e.g. extra known keys).
+    pub fn decide_in(
+        &self,
+        p: PrincipalId,
+        action_lower: &str,
+        r: Option<ResourceId>,
+        target: Target<'_>,
+        ctx: &RequestContext,
+    ) -> Decision {
+        let snap = self.snap;
+        let pr = snap.principal(p);
+        let res: Option<&Resource> = r.map(|r| snap.resource(r));
+        let req = Request { action: action_lower, target, ctx };
+        let mut acc = Acc::default();
+
+        // Identity layer: the principal's and its groups' policies.
+        let mut id_allow = Tri::False;
+        let mut deny = Tri::False;
+        for pid in snap.identity_policies(p) {
+            let (a, d) = self.eval_policy(pid, Layer::Identity, &req, &mut acc);
+            id_allow = id_allow.or(a);
+            deny = deny.or(d);
+        }
+        // Permissions boundary.
+        let mut boundary_ok = Tri::True;
+        let has_boundary = matches!(pr.boundary, Some(BoundaryRef::Resolved(_)));
+        if let Some(BoundaryRef::Resolved(b)) = pr.boundary {
+            let (a, d) = self.eval_policy(b, Layer::Boundary, &req, &mut acc);
+            boundary_ok = a;
+            deny = deny.or(d);
+        }
+        // SCPs of the caller's account (service-linked roles are exempt).
+        let (scp_allow, scp_deny) = if pr.is_service_linked() {
+            (Tri::True, Tri::False)
+        } else {
+            self.org_layer(&pr.account, false, &req, &mut acc)
+        };
+        deny = deny.or(scp_deny);
+
+        let service = action_lower.split(':').next().unwrap_or("");
+        let mut rcp_allow = Tri::True;
+        // Resource policy, when it governs this action.
+        let mut rp = [Tri::False, Tri::False, Tri::False, Tri::False]; // by Named
+        let mut rp_policy_present = false;
+        let mut same_account = true;
+        let mut trust_like = false;
+        if let Some(res) = res {
+            same_account = res.account == pr.account;
+            if RCP_SERVICES.contains(&service) {
+                let (a, d) = self.org_layer(&res.account, true, &req, &mut acc);
+                rcp_allow = a;
+                deny = deny.or(d);
+            }
+            let governs = match res.kind {
+                ResourceKind::IAMRole => service == "sts",
+                ResourceKind::IAMUser => false,
+                k => crate::capability::access_surface(k)
+                    .iter()
+                    .any(|(pfx, _, _)| *pfx == service),
+            };
+            trust_like = (res.kind == ResourceKind::IAMRole && service == "sts")
+                || (res.kind == ResourceKind::KMSKey && service == "kms");
+            if governs {
+                if let Some(pid) = res.policy {
+                    rp_policy_present = true;
+                    let pol = snap.policy(pid);
+                    for (i, st) in pol.statements.iter().enumerate() {
+                        let named = match &st.principal {
+                            None => Named::No,
+                            Some(PrincipalSpec::Principal(l)) => {
+                                l.iter().map(|x| self.named(pr, x)).max().unwrap_or(Named::No)
+                            }
+                            Some(PrincipalSpec::NotPrincipal(l)) => {
+                                // Exempt only if the principal itself and its account are listed
+                                // (AWS checks account, then principal); a boundary never exempts.
+                                let listed_self = l.iter().any(|x| self.named(pr, x) == Named::Direct);
+                                let listed_acct = l.iter().any(|x| self.named(pr, x) == Named::Account);
+                                let exempt = listed_self && listed_acct
+                                    && !(st.effect == Effect::Deny && has_boundary);
+                                if exempt { Named::No } else { Named::Everyone }
+                            }
+                        };
+                        if named == Named::No {
+                            continue;
+                        }
+                        let t = statement_applies(st, pol.variables, &req);
+                        if !t.possible() {
+                            continue;
+                        }
+                        let prov = Provenance {
+                            layer: Layer::Resource,
+                            policy: pol.source.clone(),
+                            statement: i,
+                            sid: st.sid.clone(),
+                            condition_keys: keys_of(&t),
+                        };
+                        match st.effect {
+                            Effect::Allow => {
+                                let slot = &mut rp[named as usize];
+                                *slot = std::mem::replace(slot, Tri::False).or(t);
+                                acc.permits.push(prov);
+                            }
+                            Effect::Deny => {
+                                deny = deny.or(t);
+                                acc.forbids.push(prov);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let [_, rp_account, rp_everyone, rp_direct] = rp;
+        let identity_path = id_allow.clone().and(boundary_ok.clone());
+        // Disjuncts that grant without delegation, and the delegated one.
+        let (direct, delegated, no_allow_reason) = if res.is_none() {
+            (identity_path.clone(), Tri::False, DenyReason::NoAllow)
+        } else if !same_account {
+            let rp_any = rp_direct.clone().or(rp_everyone.clone());
+            (
+                identity_path.clone().and(rp_any),
+                identity_path.clone().and(rp_account.clone()),
+                if !rp_policy_present && !trust_like {
+                    DenyReason::CrossAccount
+                } else if trust_like && res.is_some_and(|r| r.kind == ResourceKind::KMSKey) {
+                    DenyReason::KeyPolicy
+                } else if trust_like {
+                    DenyReason::TrustPolicy
+                } else {
+                    DenyReason::CrossAccount
+                },
+            )
+        } else {
+            // Same account. A role named directly stays limited by its boundary; a user
+            // named directly does not (IAM user guide, evaluation logic table).
+            let named_direct = if pr.kind == PrincipalKind::Role {
+                rp_direct.clone().and(boundary_ok.clone())
+            } else {
+                rp_direct.clone()
+            };
+            let rp_grant = named_direct.or(rp_everyone.clone());
+            if trust_like {
+                let kms = res.is_some_and(|r| r.kind == ResourceKind::KMSKey);
+                (
+                    rp_grant,
+                    rp_account.clone().and(identity_path.clone()),
+                    if kms { DenyReason::KeyPolicy } else { DenyReason::TrustPolicy },
+                )
+            } else {
+                (identity_path.clone().or(rp_grant), Tri::False, DenyReason::NoAllow)
+            }
+        };
+        let allowed = direct.clone().or(delegated.clone());
+        let total = allowed
+            .clone()
+            .and(scp_allow.clone())
+            .and(rcp_allow.clone())
+            .and(deny.clone().not());
+        let outcome: Outcome = total.into();
+        let reason = if outcome.is_possible() {
+            None
+        } else if deny == Tri::True {
+            Some(DenyReason::ExplicitDeny)
+        } else if allowed == Tri::False {
+            if id_allow.possible() && !boundary_ok.possible() && !trust_like {
+                Some(DenyReason::Boundary)
+            } else if trust_like && id_allow.possible() && !boundary_ok.possible() {
+                Some(DenyReason::Boundary)
+            } else {
+                Some(no_allow_reason)
+            }
+        } else if scp_allow == Tri::False {
+            Some(DenyReason::Scp)
+        } else {
+            Some(DenyReason::Rcp)
+        };
+        let delegated_only = outcome.is_possible() && !direct.possible();
+        let mut permits = acc.permits;
+        permits.sort();
+        permits.dedup();
+        let mut forbids = acc.forbids;
+        forbids.sort();
+        forbids.dedup();
+        Decision {
+            outcome,
+            permits,
+            forbids,
+            reason,
+            delegated: delegated_only,
+        }
+    }
+
+    /// Whether any identity policy of `p` (or its groups) allows something of `prefix`; a
+    /// cheap filter before evaluating every action of a service.
+    pub fn identity_touches(&self, p: PrincipalId, prefix: &str) -> bool {
+        self.snap.identity_policies(p).any(|pid| {
+            self.snap.policy(pid).statements.iter().any(|s| {
+                s.effect == Effect::Allow
+                    && crate::policy::eval::action_spec_touches_service(&s.action, prefix)
+            })
+        })
+    }
+}
+
+/// Known request keys of a principal (docs/evaluation.md, "Request context").
+pub fn principal_context(snap: &Snapshot, p: &Principal) -> RequestContext {
+    let mut c = RequestContext::new();
+    c.set1("aws:PrincipalArn", p.arn.as_str());
+    c.set1("aws:PrincipalAccount", p.account.as_str());
+    c.set1("aws:PrincipalIsAWSService", "false");
+    c.absent("aws:PrincipalServiceName");
+    c.absent("aws:PrincipalServiceNamesList");
+    // Callers can always choose TLS: analysis assumes requests that use it.
+    c.set1("aws:SecureTransport", "true");
+    match p.kind {
+        PrincipalKind::User => {
+            c.set1("aws:PrincipalType", "User");
+            c.set1("aws:username", p.name.clone());
+            if !p.unique_id.is_empty() {
+                c.set1("aws:userid", p.unique_id.clone());
+            }
+        }
+        PrincipalKind::Role => {
+            c.set1("aws:PrincipalType", "AssumedRole");
+            c.absent("aws:username");
+            // aws:userid is ROLEID:session-name: the session name is not known statically.
+        }
+    }
+    for (k, v) in &p.tags {
+        c.set1(&format!("aws:PrincipalTag/{k}"), v.clone());
+    }
+    c.complete_prefix("aws:principaltag/");
+    if let Some(org) = &snap.organization {
+        if org.is_member(&p.account) {
+            if !org.id.is_empty() {
+                c.set1("aws:PrincipalOrgID", org.id.clone());
+                let mut path = format!("{}/", org.id);
+                for level in org.levels(&p.account) {
+                    if level == p.account.as_str() {
+                        continue;
+                    }
+                    path.push_str(&level);
+                    path.push('/');
+                }
+                c.set1("aws:PrincipalOrgPaths", path);
+            }
+        } else {
+            c.absent("aws:PrincipalOrgID");
+            c.absent("aws:PrincipalOrgPaths");
+        }
+    }
+    c
+}
+
+fn add_resource_keys(c: &mut RequestContext, r: &Resource) {
+    c.set1("aws:ResourceAccount", r.account.as_str());
+    if let Some(tags) = &r.tags {
+        for (k, v) in tags {
+            c.set1(&format!("aws:ResourceTag/{k}"), v.clone());
+            if matches!(r.kind, ResourceKind::IAMRole | ResourceKind::IAMUser) {
+                c.set1(&format!("iam:ResourceTag/{k}"), v.clone());
+            }
+        }
+        c.complete_prefix("aws:resourcetag/");
+        if matches!(r.kind, ResourceKind::IAMRole | ResourceKind::IAMUser) {
+            c.complete_prefix("iam:resourcetag/");
+        }
+    }
+}
