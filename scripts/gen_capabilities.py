@@ -143,8 +143,11 @@ ACTION_RULES = [
      [WD], "object data write (as k9's s3:PutObject/ReplicateObject)"),
     (["s3:DeleteObjectAnnotation", "s3:DeleteObjectVersionAnnotation"],
      [DD], "object data delete (as k9's s3:DeleteObjectTagging)"),
-    (["s3:GetObjectAnnotation", "s3:GetObjectVersionAnnotation"],
-     [RD], "object data read"),
+    (["s3:GetObjectAnnotation", "s3:GetObjectVersionAnnotation",
+      "s3:GetObjectVersionAnnotationForReplication"], [RD], "object data read"),
+    (["s3:GetDataAccess"], [RD],
+     "S3 Access Grants credentials for object data (AWS: Read; in ReadOnlyAccess)"),
+    (["s3:UpdateObjectEncryption"], [A, WD], "re-encrypts stored objects"),
     (["s3:BypassGovernanceRetention", "storagegateway:BypassGovernanceRetention",
       "glacier:AbortVaultLock", "glacier:CompleteVaultLock", "glacier:InitiateVaultLock",
       "backup:DeleteBackupVaultLockConfiguration"],
@@ -367,13 +370,15 @@ SERVICE_RULES = [
                     r"BatchGetAssetProperty\w*|GetInterpolatedAssetPropertyValues)$", [RD],
      "telemetry reads"),
     ("iotsitewise", r"^(BatchPutAssetPropertyValue)$", [WD], "telemetry writes"),
-    ("iotsitewise", r"^(DeleteAssetPropertyValues)$", [DD], "telemetry deletes"),
+    ("iotsitewise", r"^(DeleteTimeSeries)$", [A, DD], "destroys a time series and its values"),
     ("iotanalytics", r"^(BatchPutMessage)$", [WD], "message ingestion"),
     ("iotanalytics", r"^(SampleChannelData|GetDatasetContent)$", [RD], "data reads"),
     ("iotevents", r"^(BatchPutMessage)$", [WD], "message ingestion"),
     ("iotwireless", r"^(SendDataTo\w+)$", [WD], "downlink data"),
-    ("iotdata", r"^(GetThingShadow|ListNamedShadowsForThing|GetRetainedMessage|"
-                r"ListRetainedMessages)$", [RD], "shadow/message reads"),
+    ("iot", r"^(GetThingShadow|GetRetainedMessage|ListRetainedMessages)$", [RD],
+     "device shadow / retained message reads"),
+    ("iot", r"^(UpdateThingShadow)$", [WD], "device shadow writes"),
+    ("iot", r"^(DeleteThingShadow)$", [DD], "device shadow deletes"),
     ("iotjobsdata", r"^(DescribeJobExecution|GetPendingJobExecutions)$", [RC], "job metadata"),
     ("workdocs", r"^(DownloadDocumentVersion|GetDocumentVersion|GetDocument|GetDocumentPath)$",
      [RD], "document content reads"),
@@ -438,45 +443,77 @@ SERVICE_RULES = [
     ("ec2", r"^(ModifySnapshotAttribute|ModifyImageAttribute)$", [A],
      "can share snapshot/image data with other accounts"),
     ("ec2", r"^(GetSerialConsoleAccessStatus)$", [RC], "configuration read"),
+    ("ec2", r"^(SendDiagnosticInterrupt|SendSpotInstanceInterruptions)$", [A],
+     "disrupts instances"),
     ("ec2messages", r"^(GetMessages|GetEndpoint)$", [RD], "agent message reads"),
+    ("elastictranscoder", r"^(Read\w*)$", [RC], "reads job/pipeline/preset configuration"),
+    ("config", r"^(Select\w*ResourceConfig|BatchGet\w*ResourceConfig)$", [RC],
+     "queries recorded resource configuration"),
+    ("aps", r"^(QueryMetrics|GetSeries|GetLabels|GetMetricMetadata)$", [RD], "metric data reads"),
+    ("aps", r"^(RemoteWrite)$", [WD], "metric data writes"),
+    ("forecast", r"^(Query\w*)$", [RD], "forecast data reads"),
+    ("chime", r"^(DeleteChannel)$", [A, DD], "destroys a channel and its messages"),
+    ("iotanalytics", r"^(DeleteChannel|DeleteDatastore|DeleteDataset)$", [A, DD],
+     "destroys stored messages"),
+    ("redshift-serverless", r"^(DeleteNamespace)$", [A, DD], "destroys the databases"),
+    ("s3tables", r"^(DeleteNamespace)$", [A, DD], "destroys tables"),
+    ("ssm", r"^(GetDocument|DescribeDocument\w*)$", [RC], "SSM documents are configuration"),
+    ("ssm", r"^(CreateDocument|UpdateDocument\w*|DeleteDocument)$", [A],
+     "SSM documents are automation configuration"),
+    ("sagemaker", r"^(Sample|SampleWithResponseStream)$", [U], "invokes a model"),
+    ("cognito-idp", r"^(InitiateAuth|AdminInitiateAuth|RespondToAuthChallenge|"
+                    r"AdminRespondToAuthChallenge)$", [U], "authenticates to the user pool"),
+    ("opensearch", r"^(GetDirectQueryResult)$", [RD], "query results"),
+    ("iam", r"^(SendDelegationToken)$", [A], "IAM delegation"),
+    ("cognito-sync", r"^(ListRecords|QueryRecords)$", [RD], "dataset record reads"),
+    ("cognito-sync", r"^(UpdateRecords|BulkPublish)$", [WD], "dataset record writes"),
     ("ec2messages", r"^(SendReply|AcknowledgeMessage|FailMessage|DeleteMessage)$", [WD],
      "agent message writes"),
 ]
 
+# Services whose cluster/domain/instance/server is itself a data store: destroying one deletes data.
+DATA_STORE_SERVICES = [
+    "cloudhsm", "cloudsearch", "codeartifact", "docdb-elastic", "dsql", "elasticache", "es",
+    "finspace", "kafka", "lightsail", "memorydb", "neptune-graph", "odb", "qldb",
+    "rds", "redshift", "redshift-serverless", "sdb", "timestream-influxdb",
+]
+for _p in DATA_STORE_SERVICES:
+    SERVICE_RULES.append((
+        _p, r"^(Delete|Terminate)\w*(Cluster|ClusterV2|Domain|Instance|Server|Graph|Ledger|"
+            r"Database|Datastore|DbInstance|DbCluster|RelationalDatabase|Disk|KxDatabase|"
+            r"KxVolume|Workgroup)$",
+        [A, DD], "destroys a data store (DATA_STORE_SERVICES)"))
+
+# S3-family prefixes whose actions mirror s3 actions of the same name: they take the
+# capabilities of the s3 action when k9 (or seed 000) maps it.
+S3_FAMILY = ["s3-object-lambda", "s3-outposts", "s3express"]
+
 # --------------------------------------------------------------------------------------------
 # Layer 5: global name rules, applied to the action name with a leading "Batch" (and
 # cognito-style "Admin") verb prefix removed. (levels, regex, capabilities, reason); first match
-# wins. levels = None means any access level; "RL" = Read or List; "W" = Write, Permissions
-# management or Tagging.
+# wins. levels = None means any access level; RL = Read or List; W = Write, Permissions
+# management or Tagging; WO = Write only.
 # --------------------------------------------------------------------------------------------
 RL = ("Read", "List")
 W = ("Write", "Permissions management", "Tagging")
+WO = ("Write",)
 
 # Nouns of things that hold data. Deleting an item deletes data; destroying a container deletes
 # data and administers (destroys) the resource.
 DATA_ITEM_NOUNS = (
     r"Objects?|ObjectVersions?|Items?|Messages?|MessageBatch|Records?|Rows?|TableRows|Documents?|"
-    r"DocumentVersions?|Files?|Blobs?|Attachments?|Events|LogEvents|Vectors|DataPoints?|Chunks?|"
-    r"Contents?|Parameters?|PackageVersions?|Archives?|Recordings?|Faces|ReadSets?|ImageSets?|"
-    r"Images?|Entries|DataTableValue|MemoryRecords|Feedback|UniqueId|Profiles?Objects?|"
-    r"DevicePositionHistory|DatasetDataSegments|Data"
+    r"DocumentVersions?|Files?|Blobs?|LogEvents|Vectors|DataPoints?|Chunks?|Parameters?|"
+    r"PackageVersions?|Archives?|Recordings?|Faces|ReadSets?|ImageSets?|Images?|Entries|"
+    r"DataTableValue|MemoryRecords|UniqueId|DevicePositionHistory|DatasetDataSegments|Data"
 )
 DATA_CONTAINER_NOUNS = (
-    r"Tables?|Buckets?|DirectoryBucket|Queues?|Streams?|LogGroup|LogStream|Volumes?|Snapshots?|"
-    r"ClusterSnapshots?|Backups?|RecoveryPoints?|FileSystems?|Databases?|DBCluster|DBInstance|"
-    r"Repository|Repositories|Datasets?|DataSets?|Indexe?s?|Collections?|Vaults?|BackupVault|"
-    r"Ledger|Keyspace|Graph|Journal|EventDataStore|Datastore|DataStore|FHIRDatastore|"
-    r"VectorStore|KnowledgeBases?|Secrets?|Trail|Mailbox|Branch|Package|Channel|ChannelMessages?|"
-    r"ServerlessCache|ServerlessCacheSnapshot|CacheCluster|ReplicationGroup|GlobalReplicationGroup|"
-    r"Namespace|Capsule|Tape|TapeArchive|FileShare|Workspaces?|Space|Corpus|Catalog|Ontology"
+    r"(?<!Route)(?<!Policy)Tables?|Buckets?|(?<!Metric)(?<!Event)(?<!ProgressUpdate)Streams?|"
+    r"LogGroup|LogStream|Volumes?|Snapshots?|Backups?|RecoveryPoints?|FileSystems?|Databases?|"
+    r"(?<!Code)Repository|Repositories|Datasets?|DataSets?|(?<!Place)(?<!Partition)Indexe?s?|"
+    r"(?<!Cidr)Collections?|Vaults?|Ledger|Keyspace|Graph|Journal|EventDataStore|Datastore|"
+    r"DataStore|VectorStore|KnowledgeBases?|Trail|Mailbox|ServerlessCache|CacheCluster|"
+    r"ReplicationGroup|Capsule|Tape|TapeArchive|FileShare|Workspaces|Corpus|Ontology"
 )
-# Services whose "Cluster"/"Domain"/"Instance" is itself a data store (for the delete rules).
-DATA_CLUSTER_SERVICES = {
-    "rds", "redshift", "redshift-serverless", "docdb-elastic", "dax", "elasticache", "memorydb",
-    "kafka", "dsql", "cloudhsm", "neptune-graph", "timestream-influxdb", "odb", "es", "opensearch",
-    "aoss", "sdb", "cloudsearch", "codeartifact", "finspace", "lightsail", "qldb", "keyspaces",
-    "aurora",
-}
 
 NAME_RULES = [
     # -- always-on semantics, any level --------------------------------------------------------
@@ -496,71 +533,76 @@ NAME_RULES = [
      "opens an interactive/console/session on the resource"),
     (None, r"^(Pass)[A-Z]\w*$", [A], "passes a role/connection to a service (iam:PassRole style)"),
     # -- Read / List ---------------------------------------------------------------------------
-    (RL, r"^(Get|Describe|List|Search|Query|Lookup|Retrieve|Fetch|Read|Download|Export|Select|"
-         r"Scan|Receive|View|Harvest|Stream|Subscribe|Sample|Filter|Reveal|Unmask|PartiQLSelect|"
-         r"PartiQLHistoryFunction)\w*("
-         r"Objects?|ObjectVersion\w*|Items?|Records?|Rows?|Blob|Files?|Folder|Commit|Contents?|"
-         r"Media|Clip|Chunks?|SecretValue|Secrets|Passwords?|PasswordData|Credentials\w*|Tokens?|"
-         r"AuthorizationToken|AccessToken|AuthCode|QueryResults\w*|Results\w*|LogEvents|"
-         r"MetricData|MetricStatistics|Traces?|TraceSummaries|Vectors|Messages?|Attachments?|"
-         r"Output|Screenshot|Data|DataPreview\w*|Documents?|DocumentVersion|Transcript|"
-         r"Recordings?|Snapshot\w*Block|Image|ImageFrame|Events|Answers?|Report|Reports|"
-         r"ReportUrl|DownloadUrl\w*|DownloadUrls|FileUrl|Url|URL|Urls|Value|Values|Sessions?Data|"
-         r"History|Evidence\w*|Findings?|FindingDetails|Feedback|Logs?|LogFiles?|LogRecord|Dump|"
-         r"Body|Payload|Asset|Assets|Artifacts?|ArtifactUrl|Package)$", [RD],
-     "content reads: objects/items/records/files/secrets/credentials/results/logs/metrics..."),
-    (RL, r"^(Download|Export|Select|Scan|Query|Receive|Fetch|Harvest|Retrieve|Read|Reveal|"
-         r"Unmask|PartiQLSelect|GitPull)\w*$", [RD],
-     "verbs that read stored content (Download/Export/Select/Scan/Query/Receive/Retrieve/Read)"),
+    (RL, r"^(Get|Download|Retrieve|Fetch|Read|Select|Receive|Harvest)\w*("
+         r"Objects?|ObjectVersion|Items?|Records?|Rows?|Blob|Files?|Folder|Commit|Contents?|"
+         r"Media|Clip|Chunks?|SecretValue|Passwords?|PasswordData|Credentials\w*|"
+         r"(?<!Change)Token|AuthCode|QueryResults?\w*|SearchResults|LogEvents|Log|"
+         r"MetricData|MetricStatistics|Traces?|TraceSummaries|Vectors|Messages?|Screenshot|"
+         r"Data|(?<!Job)Documents?|DocumentVersion|Transcript|Recordings?|ImageFrame|"
+         r"DownloadU[Rr][Ll]s?|"
+         r"ArtifactUrl|Evidence|Dump|Body|Payload)$", [RD],
+     "content reads (Get*Object/Item/Record/File/Secret/Credentials/Token/QueryResults/...)"),
+    (RL, r"^(Download|Export|Select|Receive|Fetch|Harvest|Retrieve|Read|Reveal|Unmask|"
+         r"PartiQLSelect|GitPull)\w*$", [RD],
+     "verbs that read stored content (Download/Export/Select/Receive/Retrieve/Read...)"),
     (RL, r"^(Detect|Analyze|Recognize|Translate|Synthesize|Classify|Compare|Contains|Infer|"
          r"Transcribe|Predict|Forecast|Geocode|ReverseGeocode|Calculate|Optimize|SnapToRoads|"
          r"Suggest|Autocomplete|Search(Nearby|Text)|Rescore|Match|Chat|Render)\w*$", [RD],
      "stateless analysis/compute that returns derived data (AWS: Read)"),
     (RL, r".*", [RC], "default for Read/List: configuration and metadata"),
     # -- Write-level actions that only read ----------------------------------------------------
-    (W, r"^(Download|Retrieve|Receive|Decrypt|Export|Unload|Harvest|Fetch)\w*$", [RD],
-     "copies stored content out (AWS: Write, e.g. export tasks)"),
-    (W, r"^(Get|BatchGet)\w*(Credentials|Token|Password|AccessDetails|SecretValue)\w*$", [RD],
-     "credential/secret reads"),
+    (W, r"^(Download|Retrieve|Receive|Decrypt|Export|Unload|Harvest|Fetch|Poll)\w*$", [RD],
+     "copies stored content out / picks up work items (AWS: Write, e.g. export tasks)"),
+    (W, r"^(Get|BatchGet)\w*(Credentials|Token|Password|AccessDetails|SecretValue|Media|Chunk|"
+        r"Object\w*|Task)$", [RD], "credential/secret/content reads"),
     (W, r"^Get\w*(DownloadU[Rr][Ll]s?)$", [RD], "download URL"),
     (W, r"^Get\w*(UploadU[Rr][Ll]s?)$", [WD], "upload URL"),
     (W, r"^(Get|Describe|List|Search|View|Check|Validate|Is|Count|Estimate|Preview|Test|Verify|"
         r"Introspect|Evaluate|Discover|Show|Simulate)[A-Z]\w*$", [RC],
      "metadata reads/validations despite a Write/Permissions level"),
     # -- deletes ---------------------------------------------------------------------------------
-    (W, r"^(Delete|Remove|Purge|Drop|Erase|Wipe|Clear|Discard|Dispose|Expire|Evict|Redact|"
-        r"PartiQLDelete|PartiQLRedact)\w*?(" + DATA_ITEM_NOUNS + r")$", [DD],
+    (WO, r"^(Delete|Remove|Purge|Drop|Erase|Wipe|Clear|Discard|Dispose|Expire|Evict|Redact|"
+         r"PartiQLDelete|PartiQLRedact)\w*?(" + DATA_ITEM_NOUNS + r")$", [DD],
      "deletes data items (objects, items, messages, records, files, parameters...)"),
-    (W, r"^(Delete|Drop|Purge|Wipe|PartiQLDrop|Terminate)\w*?(" + DATA_CONTAINER_NOUNS + r")$",
+    (WO, r"^(Delete|Drop|Purge|Wipe|PartiQLDrop|Terminate)\w*?(" + DATA_CONTAINER_NOUNS + r")$",
      [A, DD], "destroys a data-bearing resource (table, bucket, queue, stream, volume, snapshot...)"),
-    (W, r"^(Purge|Wipe|Erase)\w*$", [DD], "purges stored data"),
+    (WO, r"^(Purge|Wipe|Erase)\w*$", [DD], "purges stored data"),
+    (WO, r"^(Import|Upload)\w*(Certificate\w*|Key|KeyPair|PublicKey|SshPublicKey|HostKey|Crl|"
+         r"Credentials|Metadata|Policy|Cidr\w*|RevocationList|Domains|Branding|Lens|Catalog|"
+         r"Component|Terminology|App|Configuration|Manifest|Requirements|Auth|Storage|StackSet|"
+         r"Glue|AsProvisionedProduct|MigrationTask)$", [A],
+     "imports keys, certificates, policies or configuration: a security control/config change"),
+    (WO, r"^(Import)\w*(Image|Snapshot|Volume|Instance|Dataset|Table|Notebook|Document|Model|"
+         r"ModelVersion|Artifact|Data\w*)$", [A, WD],
+     "creates a resource filled with imported data"),
     # -- data writes -----------------------------------------------------------------------------
-    (W, r"^(Put|Update|Upsert|Create|Insert|Append|Write|Store|Persist|Ingest|Index|Import|Upload|"
+    (WO, r"^(Put|Update|Upsert|Create|Insert|Append|Write|Store|Persist|Ingest|Index|Import|Upload|"
         r"Send|Post|Push|Publish|Replicate|Restore|Copy|Modify|Add|Set|Record|Log|Submit|Initiate|"
         r"Complete|Abort|Change)\w*?("
         r"Objects?|ObjectVersion|Items?|Records?|RecordBatch|Rows?|TableRows|Events|PartnerEvents|"
-        r"LogEvents|LogData|MetricData|Metrics?|Data|Spans|TraceSegments|TelemetryRecords|Media|"
-        r"Vectors|SecretValue|Chunks?|Files?|Blob|Commit|Messages?|MessageBatch|Documents?|"
-        r"DocumentVersion\w*|Attributes|AttributeValue|Evaluations?|Findings?|Feedback|"
-        r"Facts?|Values?|PropertyValues?|DataPoints?|Actions?Interactions|Interactions|Users|"
-        r"Attachments?|Comments?|CommentReply|Annotations?|MultipartUpload|MultipartPart|"
-        r"LayerPart|LayerUpload|Upload|Uploads|UploadUrls?|Content|Param|Batch|Inputs|Outputs|"
-        r"Model|Faces|DICOM\w*|Transcript|Heartbeat|Marker|Telemetry\w*|Report|Logs|Email|"
-        r"RawEmail|BulkEmail|TemplatedEmail|BulkTemplatedEmail|Bounce|Notification|"
-        r"ChatMessage|ChannelMessage|ConversationMessage|Fragment|Bundle|Resource|Evidence\w*"
+        r"LogEvents|LogData|MetricData|Metrics|Data|Spans|TraceSegments|TelemetryRecords|Media|"
+        r"Vectors|SecretValue|Chunks?|Files?|Commit|Messages?|MessageBatch|Documents?|"
+        r"DocumentVersion\w*|Evaluations?|Findings?|Feedback|Facts?|Values?|PropertyValues?|"
+        r"DataPoints?|Interactions|Comments?|CommentReply|MultipartUpload|MultipartPart|"
+        r"LayerPart|LayerUpload|Upload|Uploads|UploadUrls?|Param|Inputs|Outputs|Faces|"
+        r"Transcript|Heartbeat|Marker|Telemetry|TelemetryEvent|Email|RawEmail|BulkEmail|"
+        r"TemplatedEmail|BulkTemplatedEmail|Bounce|ChatMessage|ChannelMessage|ConversationMessage|"
+        r"Fragment|Evidence\w*"
         r")$", [WD],
      "writes data items into the resource (records, events, messages, files, metrics...)"),
-    (W, r"^(Insert|Append|Write|Store|Persist|Ingest|Upload|Send|Post|Push|Import|Encrypt|"
-        r"ReEncrypt|GenerateDataKey|Sign|PartiQLInsert|PartiQLUpdate|Execute(Statement|Sql|Query)|"
-        r"BeginTransaction|CommitTransaction|RollbackTransaction|Publish|Notify|Report|Meter|"
-        r"Remote[A-Z]|Log[A-Z]|Record[A-Z]|Submit|Label|Unlabel|Mark|Rate|Vote|Respond|"
-        r"Acknowledge|Signal|Poll|Process|Transform|Populate|Load|Sample)\w*$", [WD],
+    (WO, r"^(Insert|Append|Write|Store|Ingest|Upload|Send|Post|Encrypt|"
+         r"ReEncrypt|GenerateDataKey|PartiQLInsert|PartiQLUpdate|Execute(Statement|Sql|Query)|"
+         r"BeginTransaction|CommitTransaction|RollbackTransaction|Notify|Report|Meter|"
+         r"Remote[A-Z]|Log[A-Z]|Record[A-Z]|Label|Unlabel|Mark|Rate|Vote|Respond|"
+         r"Acknowledge|Signal|Process|Transform|Populate|Load)\w*$|"
+         r"^(Sign|SignPayload|Publish|PublishBatch|PublishMetrics|PublishDataQuality)$", [WD],
      "data-plane verbs: send/publish/upload/import/ingest/encrypt/execute..."),
-    (W, r"^(Start|Run|Cancel|Stop)\w*(Query|QueryExecution|Statement|Calculation)$", [WD],
+    (WO, r"^(Start|Run)\w*(Query|QueryExecution|Statement|Calculation)$", [WD],
      "runs queries against stored data (as k9's athena:StartQueryExecution)"),
-    (W, r"^(Restore)\w*(Snapshot|Backup|RecoveryPoint|Archive|FromS3|Vault)\w*$", [A, RD],
+    (WO, r"^(Restore)\w*(Snapshot|Backup|RecoveryPoint|Archive|FromS3|Vault)\w*$", [A, RD],
      "restores stored data into a new resource (as k9's rds:RestoreDBInstanceFromDBSnapshot)"),
-    (W, r"^(Create|Copy|Start)\w*(Snapshot|Backup|BackupJob|Export\w*|ExportTask|Replica)$",
+    (WO, r"^(Create|Copy|Start)\w*(Snapshot|Backup|BackupJob|Export|ExportJob|ExportTask|"
+         r"RestoreJob|CopyJob|BackupVault|BackupToRegion|Volumes)$",
      [A, RD], "copies stored data into a snapshot/backup/export"),
     # -- everything else at Write/Permissions/Tagging ---------------------------------------------
     (("Permissions management",), r".*", [A], "default: permissions management administers"),
@@ -582,6 +624,8 @@ SERVICE_NAME_OVERRIDES = {
     "cloudformation": "CloudFormation",  # catalogue says "AWS Cloud Control API"
     "ses": "SES",                        # catalogue says "Amazon Pinpoint Email Service"
     "mediaimport": "MediaImport",        # catalogue says "AmazonMediaImport"
+    "odb": "Oracle Database@AWS",        # catalogue says "AWS Service - Oracle Database@AWS"
+    "private-networks": "Private 5G",    # catalogue says "AWS service providing managed ..."
 }
 
 
@@ -665,6 +709,8 @@ def classify(prefix, name, level, k9caps, rules):
         return {UNCL}, "unclassified"
     if full in action_rules:
         return set(action_rules[full][0]), "action"
+    if prefix in S3_FAMILY and f"s3:{name}" in k9caps:
+        return set(k9caps[f"s3:{name}"]), "s3-family"
     for i, rx, caps, _ in service_rules.get(prefix, []):
         if rx.match(name):
             if caps is None:
@@ -839,7 +885,8 @@ def main(argv=None):
     for c in CAPABILITIES:
         print(f"  {c:20} {per_cap[c]}")
     print("actions per rule layer: " + ", ".join(
-        f"{k}={per_src[k]}" for k in ("k9", "unclassified", "action", "service", "name")))
+        f"{k}={per_src[k]}" for k in ("k9", "unclassified", "action", "s3-family", "service",
+                                      "name")))
     print(f"unclassified-access ({len(unclassified)}): " + ", ".join(unclassified))
     print(f"k9/seed entries not in the catalogue ({len(k9_missing)}): " + ", ".join(k9_missing))
     print(f"ReadOnlyAccess: {len(ro_actions)} catalogue actions allowed; all read-config/read-data "

@@ -6,3 +6,4 @@ pub mod policy;
 pub mod snapshot;
 pub mod analyse;
 pub mod capability;
+pub mod graph;

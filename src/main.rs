@@ -1,1 +1,164 @@
-fn main() {}
+//! The `pathhound` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use pathhound::capability::Capability;
+use pathhound::graph::AccessGraph;
+use pathhound::graph::paths::PathRequest;
+use pathhound::snapshot;
+
+#[derive(Parser)]
+#[command(name = "pathhound", version, about = "Who can do what to which AWS resource, directly or through chains of role assumption")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Resource access paths (k9 partner API semantics) for a request file; prints JSON.
+    Paths {
+        /// Snapshot directory (one folder per account ID, see docs/snapshot-format.md).
+        #[arg(long)]
+        snapshot: PathBuf,
+        /// Request body JSON: resourceIds, service, principalAccessCapabilities,
+        /// accessCapabilityOperator, maxAccessPathNodes.
+        #[arg(long)]
+        request: PathBuf,
+    },
+    /// Who holds which capabilities on one resource, and through which statements.
+    WhoCan {
+        #[arg(long)]
+        snapshot: PathBuf,
+        /// The resource ARN.
+        #[arg(long)]
+        resource: String,
+        /// Only this capability (e.g. read-data).
+        #[arg(long)]
+        capability: Option<String>,
+    },
+    /// Principal access summary: principal, service, capability, resource.
+    Summary {
+        #[arg(long)]
+        snapshot: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+/// A user error: printed as one line, exit code 2.
+struct Usage(String);
+
+fn load_graph(dir: &Path) -> Result<AccessGraph, Usage> {
+    let snap = snapshot::load(dir).map_err(|e| Usage(e.to_string()))?;
+    for w in &snap.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(AccessGraph::build(Arc::new(snap)))
+}
+
+fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
+    match cli.cmd {
+        Cmd::Paths { snapshot, request } => {
+            let text = match std::fs::read_to_string(&request) {
+                Ok(t) => t,
+                Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
+            };
+            let body: serde_json::Value = match serde_json::from_str(&text) {
+                Ok(v) => v,
+                Err(e) => return Ok(Err(Usage(format!("{}: not valid JSON: {e}", request.display())))),
+            };
+            let req = match PathRequest::from_json(&body) {
+                Ok(r) => r,
+                Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
+            };
+            let g = match load_graph(&snapshot) {
+                Ok(g) => g,
+                Err(u) => return Ok(Err(u)),
+            };
+            let out = match g.resource_access_paths(&req) {
+                Ok(v) => v,
+                Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
+            };
+            println!("{}", serde_json::to_string_pretty(&out).context("serializing the response")?);
+        }
+        Cmd::WhoCan { snapshot, resource, capability } => {
+            let cap = match capability.as_deref().map(str::parse::<Capability>).transpose() {
+                Ok(c) => c,
+                Err(e) => return Ok(Err(Usage(format!("--capability: {e}")))),
+            };
+            let g = match load_graph(&snapshot) {
+                Ok(g) => g,
+                Err(u) => return Ok(Err(u)),
+            };
+            let Some(r) = g.snapshot().find_resource(&resource) else {
+                return Ok(Err(Usage(format!("--resource: {resource} is not a resource in the snapshot"))));
+            };
+            let mut rows = Vec::new();
+            for (holder, via, grants) in g.who_can(r) {
+                for gr in grants {
+                    if cap.is_some_and(|c| c != gr.capability) {
+                        continue;
+                    }
+                    rows.push(serde_json::json!({
+                        "principal": holder,
+                        "viaAccountTrust": via.as_ref().map(|a| a.as_str()),
+                        "grant": gr,
+                    }));
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        Cmd::Summary { snapshot, format } => {
+            let g = match load_graph(&snapshot) {
+                Ok(g) => g,
+                Err(u) => return Ok(Err(u)),
+            };
+            let rows = g.principal_access_summary();
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+                Format::Table => {
+                    let cat = pathhound::capability::catalogue();
+                    println!("{:<60} {:<16} {:<20} {:<12} RESOURCE", "PRINCIPAL", "SERVICE", "CAPABILITY", "CONDITIONAL");
+                    for r in rows {
+                        println!(
+                            "{:<60} {:<16} {:<20} {:<12} {}",
+                            r.principal,
+                            cat.service_name(&r.grant.service),
+                            r.grant.capability.as_str(),
+                            if r.grant.outcome.condition_keys().is_some() { "yes" } else { "no" },
+                            r.resource.as_deref().unwrap_or("(service-wide)")
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(Usage(msg))) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
-use super::Authorizer;
+use super::{Authorizer, Who};
 use crate::capability::{CapSet, Capability, TargetForm, access_surface, catalogue, is_federated_only};
 use crate::policy::{Decision, Outcome, Provenance, Target};
 use crate::snapshot::{PrincipalId, ResourceId, ResourceKind};
@@ -89,7 +89,7 @@ fn surface() -> &'static Surface {
     })
 }
 
-impl Authorizer<'_> {
+impl Authorizer {
     /// Capabilities of `p` on `r`, restricted to `services` (prefixes; all if `None`) and to
     /// the capabilities in `wanted`. Sorted by (service, capability).
     pub fn grants(
@@ -142,6 +142,77 @@ impl Authorizer<'_> {
                     }
                 };
                 let d = self.decide_in(p, &a.lower, Some(r), target, &ctx);
+                if !d.is_possible() {
+                    continue;
+                }
+                for c in open {
+                    match best.get(&c) {
+                        Some((b, _)) if rank(b) >= rank(&d) => {}
+                        _ => {
+                            best.insert(c, (d.clone(), *ai));
+                        }
+                    }
+                }
+            }
+            for (c, (d, ai)) in best {
+                out.push(Grant {
+                    service: prefix.to_string(),
+                    capability: c,
+                    outcome: d.outcome,
+                    delegated: d.delegated,
+                    action: cat.actions[ai].name.clone(),
+                    permits: d.permits,
+                });
+            }
+        }
+        out
+    }
+
+    /// Capabilities the resource policy of `r` alone grants to `who` (an account or anyone).
+    pub fn resource_side_grants(
+        &self,
+        who: &Who,
+        r: ResourceId,
+        services: Option<&[String]>,
+        wanted: CapSet,
+    ) -> Vec<Grant> {
+        let snap = self.snapshot();
+        let res = snap.resource(r);
+        let cat = catalogue();
+        let mut out = Vec::new();
+        if res.policy.is_none() {
+            return out;
+        }
+        let Some(surf) = surface().get(&res.kind) else {
+            return out;
+        };
+        for (prefix, actions) in surf {
+            if services.is_some_and(|s| !s.iter().any(|x| x == prefix))
+                || (res.kind == ResourceKind::IAMRole && *prefix != "sts")
+            {
+                continue;
+            }
+            let mut best: BTreeMap<Capability, (Decision, usize)> = BTreeMap::new();
+            for (ai, form) in actions {
+                let a = &cat.actions[*ai];
+                let open: Vec<Capability> = a
+                    .caps
+                    .iter()
+                    .filter(|c| wanted.contains(*c))
+                    .filter(|c| best.get(c).is_none_or(|(d, _)| d.outcome != Outcome::Allowed))
+                    .collect();
+                if open.is_empty() {
+                    continue;
+                }
+                let children;
+                let target = match form {
+                    TargetForm::Own => Target::Exact(res.arn.as_str()),
+                    TargetForm::Children(suffix) => {
+                        children = format!("{}{suffix}", res.arn);
+                        Target::Some(&children)
+                    }
+                };
+                let d = self.decide_resource_side(who, &a.lower, r, target);
                 if !d.is_possible() {
                     continue;
                 }

@@ -4,6 +4,8 @@
 //! grant same-account callers on their own, except role trust and KMS key policies, which
 //! must allow the caller themselves; cross-account access needs both sides.
 
+use std::sync::Arc;
+
 use crate::arn::AccountId;
 use crate::policy::eval::{Request, Target, statement_applies};
 use crate::policy::model::{Effect, PrincipalPattern, PrincipalSpec};
@@ -15,6 +17,15 @@ use crate::snapshot::{
 
 /// Services whose resources RCPs govern (AWS Organizations, RCP documentation).
 const RCP_SERVICES: &[&str] = &["s3", "sts", "sqs", "secretsmanager", "kms", "dynamodb", "ecr", "logs", "cognito-identity", "aoss"];
+
+/// A caller that is not one snapshot principal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Who {
+    /// A whole account, trusted by `arn:aws:iam::A:root` or `A`.
+    Account(AccountId),
+    /// Anyone, `"*"`.
+    Everyone,
+}
 
 /// How a resource-policy statement's Principal element names the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -29,8 +40,8 @@ enum Named {
 }
 
 /// Evaluates requests of snapshot principals against the snapshot's policies.
-pub struct Authorizer<'s> {
-    snap: &'s Snapshot,
+pub struct Authorizer {
+    snap: Arc<Snapshot>,
     contexts: Vec<RequestContext>,
 }
 
@@ -48,17 +59,17 @@ fn keys_of(t: &Tri) -> KeySet {
     }
 }
 
-impl<'s> Authorizer<'s> {
-    pub fn new(snap: &'s Snapshot) -> Self {
+impl Authorizer {
+    pub fn new(snap: Arc<Snapshot>) -> Self {
         let contexts = snap
             .principal_ids()
-            .map(|p| principal_context(snap, snap.principal(p)))
+            .map(|p| principal_context(&snap, snap.principal(p)))
             .collect();
         Authorizer { snap, contexts }
     }
 
-    pub fn snapshot(&self) -> &'s Snapshot {
-        self.snap
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snap
     }
 
     /// The request context of a principal acting on a resource (or on `*`).
@@ -189,7 +200,7 @@ impl<'s> Authorizer<'s> {
         target: Target<'_>,
         ctx: &RequestContext,
     ) -> Decision {
-        let snap = self.snap;
+        let snap = &*self.snap;
         let pr = snap.principal(p);
         let res: Option<&Resource> = r.map(|r| snap.resource(r));
         let req = Request { action: action_lower, target, ctx };
@@ -369,6 +380,88 @@ impl<'s> Authorizer<'s> {
             reason,
             delegated: delegated_only,
         }
+    }
+
+    /// What a resource policy alone grants to a whole account (`Who::Account`: its root user
+    /// and, by delegation, its principals) or to anyone (`Who::Everyone`, e.g. a public
+    /// bucket). Only the resource side is evaluated; the caller's side is unknown, so keys
+    /// about the principal stay open (except `aws:PrincipalAccount` for an account).
+    pub fn decide_resource_side(
+        &self,
+        who: &Who,
+        action_lower: &str,
+        r: ResourceId,
+        target: Target<'_>,
+    ) -> Decision {
+        let snap = &*self.snap;
+        let res = snap.resource(r);
+        let mut ctx = RequestContext::new();
+        ctx.set1("aws:SecureTransport", "true");
+        add_resource_keys(&mut ctx, res);
+        if let Who::Account(a) = who {
+            ctx.set1("aws:PrincipalAccount", a.as_str());
+        }
+        let req = Request { action: action_lower, target, ctx: &ctx };
+        let Some(pid) = res.policy else {
+            return Decision::denied(DenyReason::NoAllow);
+        };
+        let pol = snap.policy(pid);
+        let mut allow = Tri::False;
+        let mut deny = Tri::False;
+        let mut permits = Vec::new();
+        let mut forbids = Vec::new();
+        for (i, st) in pol.statements.iter().enumerate() {
+            let names = |l: &[PrincipalPattern], want_everyone: bool| {
+                l.iter().any(|x| match (x, who) {
+                    (PrincipalPattern::Account(a), Who::Account(b)) => a == b,
+                    (PrincipalPattern::Everyone, _) => want_everyone,
+                    _ => false,
+                })
+            };
+            let applies = match (&st.principal, st.effect) {
+                (Some(PrincipalSpec::Principal(l)), Effect::Allow) => {
+                    // an account is granted by statements naming it; anyone by `*`
+                    names(l, matches!(who, Who::Everyone))
+                }
+                (Some(PrincipalSpec::Principal(l)), Effect::Deny) => names(l, true),
+                (Some(PrincipalSpec::NotPrincipal(l)), _) => !names(l, false),
+                (None, _) => false,
+            };
+            if !applies {
+                continue;
+            }
+            let t = statement_applies(st, pol.variables, &req);
+            if !t.possible() {
+                continue;
+            }
+            let prov = Provenance {
+                layer: Layer::Resource,
+                policy: pol.source.clone(),
+                statement: i,
+                sid: st.sid.clone(),
+                condition_keys: keys_of(&t),
+            };
+            match st.effect {
+                Effect::Allow => {
+                    allow = allow.or(t);
+                    permits.push(prov);
+                }
+                Effect::Deny => {
+                    deny = deny.or(t);
+                    forbids.push(prov);
+                }
+            }
+        }
+        let total = allow.clone().and(deny.clone().not());
+        let outcome: Outcome = total.into();
+        let reason = if outcome.is_possible() {
+            None
+        } else if deny == Tri::True {
+            Some(DenyReason::ExplicitDeny)
+        } else {
+            Some(DenyReason::NoAllow)
+        };
+        Decision { outcome, permits, forbids, reason, delegated: matches!(who, Who::Account(_)) }
     }
 
     /// Whether any identity policy of `p` (or its groups) allows something of `prefix`; a

@@ -1,0 +1,348 @@
+//! Resource access paths with the semantics of k9's partner API (seed 001).
+//!
+//! A path lists principal ids starting with the node adjacent to the resource and moving
+//! outward: node k+1 can reach node k. Every prefix is reported as its own path (depth-first
+//! pre-order, so a path's proper prefixes come before it); a node already on the path (or the
+//! resource itself) ends the path with `cycle: true`; a path that reaches
+//! `maxAccessPathNodes` while its last node has more to expand is `truncated: true`.
+//! One exception to "every prefix": a role whose only expansions are whole-account trusts is
+//! reported together with the account node (see [`AccessGraph::access_paths`]).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{AccessGraph, CapFilter, Node};
+use crate::arn::Arn;
+use crate::capability::{CapSet, Capability, access_surface, catalogue};
+use crate::snapshot::{PrincipalKind, ResourceId};
+
+/// Default, minimum and maximum of `maxAccessPathNodes`.
+pub const DEFAULT_MAX_NODES: usize = 10;
+pub const MAX_NODES: usize = 15;
+/// Paths reported per resource at most; beyond it the answer says `pathsCapped: true`.
+pub const DEFAULT_PATH_CAP: usize = 10_000;
+
+/// An invalid request. `field` is the request field at fault.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{field}: {message}")]
+pub struct RequestError {
+    pub field: String,
+    pub message: String,
+}
+
+fn bad(field: &str, message: impl Into<String>) -> RequestError {
+    RequestError {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+/// A validated access-path request.
+#[derive(Clone, Debug)]
+pub struct PathRequest {
+    pub resources: Vec<Arn>,
+    pub service: String,
+    pub filter: CapFilter,
+    pub max_nodes: usize,
+    pub path_cap: usize,
+}
+
+impl PathRequest {
+    /// Parses and validates a request body (seed 001's JSON). Unknown fields are refused so a
+    /// misspelt option is not silently ignored.
+    pub fn from_json(v: &Value) -> Result<PathRequest, RequestError> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| bad("body", "the request body must be a JSON object"))?;
+        for k in obj.keys() {
+            if !matches!(
+                k.as_str(),
+                "resourceIds" | "service" | "principalAccessCapabilities" | "accessCapabilityOperator" | "maxAccessPathNodes"
+            ) {
+                return Err(bad(k, "unknown field (expected resourceIds, service, principalAccessCapabilities, accessCapabilityOperator, maxAccessPathNodes)"));
+            }
+        }
+        let ids = match obj.get("resourceIds") {
+            None => return Err(bad("resourceIds", "missing (a non-empty list of resource ARNs)")),
+            Some(Value::Array(a)) if a.is_empty() => {
+                return Err(bad("resourceIds", "must list at least one resource ARN"));
+            }
+            Some(Value::Array(a)) => a,
+            Some(_) => return Err(bad("resourceIds", "must be a list of resource ARNs")),
+        };
+        let mut resources = Vec::with_capacity(ids.len());
+        for (i, x) in ids.iter().enumerate() {
+            let s = x
+                .as_str()
+                .ok_or_else(|| bad(&format!("resourceIds[{i}]"), "must be a string"))?;
+            let arn = Arn::parse(s).map_err(|e| bad(&format!("resourceIds[{i}]"), e.to_string()))?;
+            resources.push(arn);
+        }
+        let service = match obj.get("service") {
+            None => return Err(bad("service", "missing (e.g. \"STS\" for roles, \"S3\" for buckets)")),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(bad("service", "must be a string such as \"STS\"")),
+        };
+        let services = catalogue()
+            .prefixes_for_service(&service)
+            .ok_or_else(|| bad("service", format!("unknown service \"{service}\" (e.g. STS, S3, KMS, IAM)")))?;
+        let caps_v = match obj.get("principalAccessCapabilities") {
+            None => return Err(bad("principalAccessCapabilities", "missing (e.g. [\"use-resource\"])")),
+            Some(Value::Array(a)) if a.is_empty() => {
+                return Err(bad("principalAccessCapabilities", "must list at least one capability"));
+            }
+            Some(Value::Array(a)) => a,
+            Some(_) => return Err(bad("principalAccessCapabilities", "must be a list of capability names")),
+        };
+        let mut caps = CapSet::EMPTY;
+        for (i, c) in caps_v.iter().enumerate() {
+            let f = format!("principalAccessCapabilities[{i}]");
+            let s = c.as_str().ok_or_else(|| bad(&f, "must be a string"))?;
+            let cap: Capability = s.parse().map_err(|e: crate::capability::UnknownCapability| bad(&f, e.to_string()))?;
+            caps.insert(cap);
+        }
+        let all = match obj.get("accessCapabilityOperator") {
+            None => return Err(bad("accessCapabilityOperator", "missing (\"OR\" or \"AND\")")),
+            Some(Value::String(s)) if s == "OR" => false,
+            Some(Value::String(s)) if s == "AND" => true,
+            Some(other) => {
+                return Err(bad("accessCapabilityOperator", format!("must be \"OR\" or \"AND\", got {other}")));
+            }
+        };
+        let max_nodes = match obj.get("maxAccessPathNodes") {
+            None | Some(Value::Null) => DEFAULT_MAX_NODES,
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(k) if (1..=MAX_NODES as u64).contains(&k) => k as usize,
+                _ => {
+                    return Err(bad(
+                        "maxAccessPathNodes",
+                        format!("{n} is out of range: must be an integer from 1 to {MAX_NODES}"),
+                    ));
+                }
+            },
+            Some(other) => {
+                return Err(bad("maxAccessPathNodes", format!("must be an integer from 1 to {MAX_NODES}, got {other}")));
+            }
+        };
+        Ok(PathRequest {
+            resources,
+            service,
+            filter: CapFilter { services, caps, all },
+            max_nodes,
+            path_cap: DEFAULT_PATH_CAP,
+        })
+    }
+}
+
+/// One access path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccessPath {
+    pub nodes: Vec<String>,
+    pub truncated: bool,
+    pub cycle: bool,
+}
+
+/// The paths to one resource.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcePaths {
+    pub resource_type: String,
+    pub access_paths: Vec<AccessPath>,
+    /// Present (true) only when more paths exist than were returned.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub paths_capped: bool,
+}
+
+/// A path expansion node: the graph node plus, for an account, the resource whose trust of
+/// the account led to it.
+#[derive(Clone, Debug)]
+struct Step {
+    node: Node,
+    /// For accounts: the trusting resource and the filter its trust was asked for.
+    via: Option<(ResourceId, CapFilter)>,
+    id: String,
+}
+
+impl AccessGraph {
+    fn children(&self, r: ResourceId, filter: &CapFilter) -> Vec<Step> {
+        let mut out: Vec<Step> = self
+            .holders(r, filter)
+            .into_iter()
+            .map(|(n, _)| {
+                let via = matches!(n, Node::Account(_)).then(|| (r, filter.clone()));
+                let id = self.node_id(&n);
+                Step { node: n, via, id }
+            })
+            .collect();
+        // Principals in the order the resource policy names them, then the rest by id: the
+        // order a reader of the policy expects, and deterministic.
+        let order = self.policy_order(r);
+        let rank = |s: &Step| order.iter().position(|o| *o == s.id).unwrap_or(usize::MAX);
+        out.sort_by(|a, b| (rank(a), &a.id).cmp(&(rank(b), &b.id)));
+        out.dedup_by(|a, b| a.id == b.id);
+        out
+    }
+
+    /// Node ids in the order the resource policy of `r` names them.
+    fn policy_order(&self, r: ResourceId) -> Vec<String> {
+        use crate::policy::model::{PrincipalPattern, PrincipalSpec};
+        let snap = self.snapshot();
+        let mut out = Vec::new();
+        let Some(pid) = snap.resource(r).policy else { return out };
+        for st in &snap.policy(pid).statements {
+            let Some(PrincipalSpec::Principal(l)) = &st.principal else { continue };
+            for p in l {
+                let id = match p {
+                    PrincipalPattern::Arn(a) => a.clone(),
+                    PrincipalPattern::Account(a) => a.as_str().to_string(),
+                    PrincipalPattern::Everyone => "*".to_string(),
+                    _ => continue,
+                };
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+        out
+    }
+
+    /// Nodes that can reach `step`: who can assume a role; the principals of an account
+    /// that can use the trust that led to it; nothing for users and outsiders.
+    fn expand(&self, step: &Step) -> Vec<Step> {
+        match &step.node {
+            Node::Resource(r) => {
+                let res = self.snapshot().resource(*r);
+                match res.principal.map(|p| self.snapshot().principal(p).kind) {
+                    Some(PrincipalKind::Role) => self.children(*r, &CapFilter::assume()),
+                    _ => Vec::new(),
+                }
+            }
+            Node::Account(a) => {
+                let Some((r, filter)) = &step.via else { return Vec::new() };
+                let mut v: Vec<Step> = self
+                    .delegates(a, *r, filter)
+                    .iter()
+                    .map(|p| {
+                        let rid = self.snapshot().principal(*p).resource;
+                        let n = Node::Resource(rid);
+                        let id = self.node_id(&n);
+                        Step { node: n, via: None, id }
+                    })
+                    .collect();
+                v.sort_by(|a, b| a.id.cmp(&b.id));
+                v
+            }
+            Node::External(_) | Node::Everyone => Vec::new(),
+        }
+    }
+
+    /// Access paths to one resource.
+    pub fn access_paths(&self, r: ResourceId, req: &PathRequest) -> ResourcePaths {
+        let res = self.snapshot().resource(r);
+        let root_id = res.arn.as_str().to_string();
+        let mut out = Vec::new();
+        let mut capped = false;
+        let mut path: Vec<Step> = Vec::new();
+        let mut on_path: Vec<String> = vec![root_id];
+        for child in self.children(r, &req.filter) {
+            if capped {
+                break;
+            }
+            if on_path.contains(&child.id) {
+                push(&mut out, &mut capped, req.path_cap, vec![child.id.clone()], false, true);
+                continue;
+            }
+            on_path.push(child.id.clone());
+            path.push(child);
+            self.visit(&mut path, &mut on_path, req, &mut out, &mut capped);
+            path.pop();
+            on_path.pop();
+        }
+        ResourcePaths {
+            resource_type: res.kind.as_str().to_string(),
+            access_paths: out,
+            paths_capped: capped,
+        }
+    }
+
+    fn visit(
+        &self,
+        path: &mut Vec<Step>,
+        on_path: &mut Vec<String>,
+        req: &PathRequest,
+        out: &mut Vec<AccessPath>,
+        capped: &mut bool,
+    ) {
+        if *capped {
+            return;
+        }
+        let Some(last) = path.last() else { return };
+        let kids = self.expand(last);
+        let ids: Vec<String> = path.iter().map(|s| s.id.clone()).collect();
+        if path.len() >= req.max_nodes {
+            push(out, capped, req.path_cap, ids, !kids.is_empty(), false);
+            return;
+        }
+        // A role reachable only through trusts of whole accounts is reported fused with the
+        // account ("555 has access via 111-src-4 (trusts 555)", seed 001): its own path would
+        // add no principal, so only the paths through the account nodes are listed.
+        let fused = !kids.is_empty() && kids.iter().all(|k| matches!(k.node, Node::Account(_)));
+        if !fused {
+            push(out, capped, req.path_cap, ids.clone(), false, false);
+        }
+        for k in kids {
+            if *capped {
+                return;
+            }
+            if on_path.contains(&k.id) {
+                let mut c = ids.clone();
+                c.push(k.id.clone());
+                push(out, capped, req.path_cap, c, false, true);
+                continue;
+            }
+            on_path.push(k.id.clone());
+            path.push(k);
+            self.visit(path, on_path, req, out, capped);
+            path.pop();
+            on_path.pop();
+        }
+    }
+
+    /// Answers a request: a map keyed by each requested resource ARN, in request order.
+    pub fn resource_access_paths(&self, req: &PathRequest) -> Result<Value, RequestError> {
+        let mut map = Map::new();
+        for (i, arn) in req.resources.iter().enumerate() {
+            let field = format!("resourceIds[{i}]");
+            let r = self
+                .snapshot()
+                .find_resource(arn.as_str())
+                .ok_or_else(|| bad(&field, format!("{arn} is not a resource in the snapshot")))?;
+            let kind = self.snapshot().resource(r).kind;
+            if !access_surface(kind)
+                .iter()
+                .any(|(p, _, _)| req.filter.services.iter().any(|s| s == p))
+            {
+                return Err(bad(
+                    "service",
+                    format!("{} does not apply to {arn} ({})", req.service, kind.as_str()),
+                ));
+            }
+            let rp = self.access_paths(r, req);
+            map.insert(
+                arn.as_str().to_string(),
+                serde_json::to_value(rp).map_err(|e| bad(&field, e.to_string()))?,
+            );
+        }
+        let mut top = Map::new();
+        top.insert("resourceAccessPaths".into(), Value::Object(map));
+        Ok(Value::Object(top))
+    }
+}
+
+fn push(out: &mut Vec<AccessPath>, capped: &mut bool, cap: usize, nodes: Vec<String>, truncated: bool, cycle: bool) {
+    if out.len() >= cap {
+        *capped = true;
+        return;
+    }
+    out.push(AccessPath { nodes, truncated, cycle });
+}
