@@ -55,6 +55,13 @@ SEED_000_S3 = {
     DDATA: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
 }
 # k9's STS use-resource list; restated so the invariant is checked even if the JSON changes.
+# Corrections to k9's 2022 lists, each with its reason. k9's lists are otherwise kept exactly.
+K9_CORRECTIONS = {
+    # Viewing query text in the console reads data; ReadOnlyAccess grants it. k9 lists it as
+    # write-data, which would make every ReadOnlyAccess holder a Redshift writer.
+    "redshift:ViewQueriesInConsole": {RDATA},
+}
+
 STS_ASSUME = ["sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"]
 
 # --------------------------------------------------------------------------------------------
@@ -673,6 +680,10 @@ def load_k9(path, catalogue_index):
             missing.append(f"{entry} ({origin}, {cap})")
             continue
         caps[canon].add(cap)
+    for entry, fixed in K9_CORRECTIONS.items():
+        canon = catalogue_index.get(entry.lower())
+        if canon is not None:
+            caps[canon] = set(fixed)
     return caps, sorted(set(missing))
 
 
@@ -790,11 +801,22 @@ def main(argv=None):
     levels = {}
     resource_types = {}
     for prefix, svc in catalogue.items():
+        # The catalogue spells an action's resource types in a different case from the keys of
+        # the service's "resources" map in places (e.g. access-analyzer "Analyzer" vs
+        # "analyzer"); actions.tsv uses the map's spelling so that it joins resource_types.tsv.
+        canon = {}
+        for rt in svc.get("resources") or {}:
+            assert rt.lower() not in canon, f"{prefix}: resource types differ only in case: {rt}"
+            canon[rt.lower()] = rt
         for name, info in svc["actions"].items():
             full = f"{prefix}:{name}"
             assert full not in levels, f"duplicate action {full}"
             levels[full] = info["access_level"]
-            resource_types[full] = list(info.get("resource_types") or [])
+            rts = []
+            for rt in info.get("resource_types") or []:
+                assert rt.lower() in canon, f"{full}: resource type {rt} not in {prefix} resources"
+                rts.append(canon[rt.lower()])
+            resource_types[full] = rts
     all_actions = sorted(levels)
     index = {}
     for a in all_actions:
@@ -845,6 +867,8 @@ def main(argv=None):
                            if not caps_of[a] <= READ_ONLY_CAPS and a not in k9caps)
     assert not ro_violations, "ReadOnlyAccess grants non-read capabilities:\n  " + \
         "\n  ".join(ro_violations)
+    assert not ro_k9_conflicts, "k9 mapping conflicts with ReadOnlyAccess (add to K9_CORRECTIONS):\n  " + \
+        "\n  ".join(ro_k9_conflicts)
 
     # -- tables ---------------------------------------------------------------------------------
     os.makedirs(args.out, exist_ok=True)

@@ -96,8 +96,16 @@ impl Arn {
     }
 
     fn seg(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.colons[i - 1] as usize + 1 };
-        let end = if i < 5 { self.colons[i] as usize } else { self.text.len() };
+        let start = if i == 0 {
+            0
+        } else {
+            self.colons[i - 1] as usize + 1
+        };
+        let end = if i < 5 {
+            self.colons[i] as usize
+        } else {
+            self.text.len()
+        };
         &self.text[start..end]
     }
     pub fn as_str(&self) -> &str {

@@ -13,7 +13,11 @@ use pathhound::graph::paths::PathRequest;
 use pathhound::snapshot;
 
 #[derive(Parser)]
-#[command(name = "pathhound", version, about = "Who can do what to which AWS resource, directly or through chains of role assumption")]
+#[command(
+    name = "pathhound",
+    version,
+    about = "Who can do what to which AWS resource, directly or through chains of role assumption"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -77,7 +81,12 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
             };
             let body: serde_json::Value = match serde_json::from_str(&text) {
                 Ok(v) => v,
-                Err(e) => return Ok(Err(Usage(format!("{}: not valid JSON: {e}", request.display())))),
+                Err(e) => {
+                    return Ok(Err(Usage(format!(
+                        "{}: not valid JSON: {e}",
+                        request.display()
+                    ))));
+                }
             };
             let req = match PathRequest::from_json(&body) {
                 Ok(r) => r,
@@ -91,10 +100,21 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 Ok(v) => v,
                 Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
             };
-            println!("{}", serde_json::to_string_pretty(&out).context("serializing the response")?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out).context("serializing the response")?
+            );
         }
-        Cmd::WhoCan { snapshot, resource, capability } => {
-            let cap = match capability.as_deref().map(str::parse::<Capability>).transpose() {
+        Cmd::WhoCan {
+            snapshot,
+            resource,
+            capability,
+        } => {
+            let cap = match capability
+                .as_deref()
+                .map(str::parse::<Capability>)
+                .transpose()
+            {
                 Ok(c) => c,
                 Err(e) => return Ok(Err(Usage(format!("--capability: {e}")))),
             };
@@ -103,7 +123,9 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 Err(u) => return Ok(Err(u)),
             };
             let Some(r) = g.snapshot().find_resource(&resource) else {
-                return Ok(Err(Usage(format!("--resource: {resource} is not a resource in the snapshot"))));
+                return Ok(Err(Usage(format!(
+                    "--resource: {resource} is not a resource in the snapshot"
+                ))));
             };
             let mut rows = Vec::new();
             for (holder, via, grants) in g.who_can(r) {
@@ -130,14 +152,21 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
                 Format::Table => {
                     let cat = pathhound::capability::catalogue();
-                    println!("{:<60} {:<16} {:<20} {:<12} RESOURCE", "PRINCIPAL", "SERVICE", "CAPABILITY", "CONDITIONAL");
+                    println!(
+                        "{:<60} {:<16} {:<20} {:<12} RESOURCE",
+                        "PRINCIPAL", "SERVICE", "CAPABILITY", "CONDITIONAL"
+                    );
                     for r in rows {
                         println!(
                             "{:<60} {:<16} {:<20} {:<12} {}",
                             r.principal,
                             cat.service_name(&r.grant.service),
                             r.grant.capability.as_str(),
-                            if r.grant.outcome.condition_keys().is_some() { "yes" } else { "no" },
+                            if r.grant.outcome.condition_keys().is_some() {
+                                "yes"
+                            } else {
+                                "no"
+                            },
                             r.resource.as_deref().unwrap_or("(service-wide)")
                         );
                     }

@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use super::{Authorizer, Who};
-use crate::capability::{CapSet, Capability, TargetForm, access_surface, catalogue, is_federated_only};
+use crate::capability::{
+    CapSet, Capability, TargetForm, access_surface, catalogue, is_federated_only,
+};
 use crate::policy::{Decision, Outcome, Provenance, Target};
 use crate::snapshot::{PrincipalId, ResourceId, ResourceKind};
 
@@ -108,15 +110,15 @@ impl Authorizer {
             return out;
         };
         for (prefix, actions) in surf {
-            if let Some(s) = services {
-                if !s.iter().any(|x| x == prefix) {
-                    continue;
-                }
+            if let Some(s) = services
+                && !s.iter().any(|x| x == prefix)
+            {
+                continue;
             }
             // Cheap filter: nothing can grant without an identity statement for the service
             // or a resource policy that governs it.
-            let rp_governs = res.policy.is_some()
-                && !(res.kind == ResourceKind::IAMRole && *prefix != "sts");
+            let rp_governs =
+                res.policy.is_some() && !(res.kind == ResourceKind::IAMRole && *prefix != "sts");
             if !rp_governs && !self.identity_touches(p, prefix) {
                 continue;
             }
@@ -199,7 +201,10 @@ impl Authorizer {
                     .caps
                     .iter()
                     .filter(|c| wanted.contains(*c))
-                    .filter(|c| best.get(c).is_none_or(|(d, _)| d.outcome != Outcome::Allowed))
+                    .filter(|c| {
+                        best.get(c)
+                            .is_none_or(|(d, _)| d.outcome != Outcome::Allowed)
+                    })
                     .collect();
                 if open.is_empty() {
                     continue;
@@ -264,7 +269,10 @@ impl Authorizer {
                     .caps
                     .iter()
                     .filter(|c| wanted.contains(*c))
-                    .filter(|c| best.get(c).is_none_or(|(d, _)| d.outcome != Outcome::Allowed))
+                    .filter(|c| {
+                        best.get(c)
+                            .is_none_or(|(d, _)| d.outcome != Outcome::Allowed)
+                    })
                     .collect();
                 if open.is_empty() {
                     continue;

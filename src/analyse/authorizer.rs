@@ -9,14 +9,27 @@ use std::sync::Arc;
 use crate::arn::AccountId;
 use crate::policy::eval::{Request, Target, statement_applies};
 use crate::policy::model::{Effect, PrincipalPattern, PrincipalSpec};
-use crate::policy::{Decision, DenyReason, KeySet, Layer, Outcome, Provenance, RequestContext, Tri};
+use crate::policy::{
+    Decision, DenyReason, KeySet, Layer, Outcome, Provenance, RequestContext, Tri,
+};
 use crate::snapshot::{
-    BoundaryRef, PolicyId, Principal, PrincipalId, PrincipalKind, Resource, ResourceId, ResourceKind,
-    Snapshot,
+    BoundaryRef, PolicyId, Principal, PrincipalId, PrincipalKind, Resource, ResourceId,
+    ResourceKind, Snapshot,
 };
 
 /// Services whose resources RCPs govern (AWS Organizations, RCP documentation).
-const RCP_SERVICES: &[&str] = &["s3", "sts", "sqs", "secretsmanager", "kms", "dynamodb", "ecr", "logs", "cognito-identity", "aoss"];
+const RCP_SERVICES: &[&str] = &[
+    "s3",
+    "sts",
+    "sqs",
+    "secretsmanager",
+    "kms",
+    "dynamodb",
+    "ecr",
+    "logs",
+    "cognito-identity",
+    "aoss",
+];
 
 /// A caller that is not one snapshot principal.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -75,15 +88,20 @@ impl Authorizer {
     /// The request context of a principal acting on a resource (or on `*`).
     pub fn context(&self, p: PrincipalId, r: Option<ResourceId>) -> RequestContext {
         let mut ctx = self.contexts[p.0 as usize].clone();
-        match r {
-            Some(r) => add_resource_keys(&mut ctx, self.snap.resource(r)),
-            None => {}
+        if let Some(r) = r {
+            add_resource_keys(&mut ctx, self.snap.resource(r))
         }
         ctx
     }
 
     /// Evaluates one policy's statements (no Principal element expected) into (allow, deny).
-    fn eval_policy(&self, pid: PolicyId, layer: Layer, req: &Request<'_>, acc: &mut Acc) -> (Tri, Tri) {
+    fn eval_policy(
+        &self,
+        pid: PolicyId,
+        layer: Layer,
+        req: &Request<'_>,
+        acc: &mut Acc,
+    ) -> (Tri, Tri) {
         let pol = self.snap.policy(pid);
         let mut allow = Tri::False;
         let mut deny = Tri::False;
@@ -118,7 +136,13 @@ impl Authorizer {
     /// SCPs or RCPs for an account: every level from the root down must allow; a Deny at any
     /// level denies. A level with no policy attached in the snapshot does not constrain
     /// (missing data must not invent denials).
-    fn org_layer(&self, account: &AccountId, rcp: bool, req: &Request<'_>, acc: &mut Acc) -> (Tri, Tri) {
+    fn org_layer(
+        &self,
+        account: &AccountId,
+        rcp: bool,
+        req: &Request<'_>,
+        acc: &mut Acc,
+    ) -> (Tri, Tri) {
         let Some(org) = &self.snap.organization else {
             return (Tri::True, Tri::False);
         };
@@ -130,7 +154,9 @@ impl Authorizer {
         let mut allow = Tri::True;
         let mut deny = Tri::False;
         for level in org.levels(account) {
-            let Some(pols) = map.get(&level) else { continue };
+            let Some(pols) = map.get(&level) else {
+                continue;
+            };
             let mut level_allow = Tri::False;
             for pid in pols {
                 let (a, d) = self.eval_policy(*pid, layer, req, acc);
@@ -151,22 +177,18 @@ impl Authorizer {
                     return Named::Direct;
                 }
                 // A role session `arn:aws:sts::A:assumed-role/NAME/SESSION` is the role acting.
-                if p.kind == PrincipalKind::Role {
-                    if let Some(rest) = s
+                if p.kind == PrincipalKind::Role
+                    && let Some(rest) = s
                         .strip_prefix("arn:")
                         .and_then(|r| r.split_once(":sts::"))
                         .map(|(_, r)| r)
-                    {
-                        if let Some((acct, res)) = rest.split_once(':') {
-                            if acct == p.account.as_str() {
-                                if let Some(n) = res.strip_prefix("assumed-role/") {
-                                    let role = n.split('/').next().unwrap_or("");
-                                    if role == p.name {
-                                        return Named::Direct;
-                                    }
-                                }
-                            }
-                        }
+                    && let Some((acct, res)) = rest.split_once(':')
+                    && acct == p.account.as_str()
+                    && let Some(n) = res.strip_prefix("assumed-role/")
+                {
+                    let role = n.split('/').next().unwrap_or("");
+                    if role == p.name {
+                        return Named::Direct;
                     }
                 }
                 Named::No
@@ -203,7 +225,11 @@ impl Authorizer {
         let snap = &*self.snap;
         let pr = snap.principal(p);
         let res: Option<&Resource> = r.map(|r| snap.resource(r));
-        let req = Request { action: action_lower, target, ctx };
+        let req = Request {
+            action: action_lower,
+            target,
+            ctx,
+        };
         let mut acc = Acc::default();
 
         // Identity layer: the principal's and its groups' policies.
@@ -253,50 +279,51 @@ impl Authorizer {
             };
             trust_like = (res.kind == ResourceKind::IAMRole && service == "sts")
                 || (res.kind == ResourceKind::KMSKey && service == "kms");
-            if governs {
-                if let Some(pid) = res.policy {
-                    rp_policy_present = true;
-                    let pol = snap.policy(pid);
-                    for (i, st) in pol.statements.iter().enumerate() {
-                        let named = match &st.principal {
-                            None => Named::No,
-                            Some(PrincipalSpec::Principal(l)) => {
-                                l.iter().map(|x| self.named(pr, x)).max().unwrap_or(Named::No)
-                            }
-                            Some(PrincipalSpec::NotPrincipal(l)) => {
-                                // Exempt only if the principal itself and its account are listed
-                                // (AWS checks account, then principal); a boundary never exempts.
-                                let listed_self = l.iter().any(|x| self.named(pr, x) == Named::Direct);
-                                let listed_acct = l.iter().any(|x| self.named(pr, x) == Named::Account);
-                                let exempt = listed_self && listed_acct
-                                    && !(st.effect == Effect::Deny && has_boundary);
-                                if exempt { Named::No } else { Named::Everyone }
-                            }
-                        };
-                        if named == Named::No {
-                            continue;
+            if governs && let Some(pid) = res.policy {
+                rp_policy_present = true;
+                let pol = snap.policy(pid);
+                for (i, st) in pol.statements.iter().enumerate() {
+                    let named = match &st.principal {
+                        None => Named::No,
+                        Some(PrincipalSpec::Principal(l)) => l
+                            .iter()
+                            .map(|x| self.named(pr, x))
+                            .max()
+                            .unwrap_or(Named::No),
+                        Some(PrincipalSpec::NotPrincipal(l)) => {
+                            // Exempt only if the principal itself and its account are listed
+                            // (AWS checks account, then principal); a boundary never exempts.
+                            let listed_self = l.iter().any(|x| self.named(pr, x) == Named::Direct);
+                            let listed_acct = l.iter().any(|x| self.named(pr, x) == Named::Account);
+                            let exempt = listed_self
+                                && listed_acct
+                                && !(st.effect == Effect::Deny && has_boundary);
+                            if exempt { Named::No } else { Named::Everyone }
                         }
-                        let t = statement_applies(st, pol.variables, &req);
-                        if !t.possible() {
-                            continue;
+                    };
+                    if named == Named::No {
+                        continue;
+                    }
+                    let t = statement_applies(st, pol.variables, &req);
+                    if !t.possible() {
+                        continue;
+                    }
+                    let prov = Provenance {
+                        layer: Layer::Resource,
+                        policy: pol.source.clone(),
+                        statement: i,
+                        sid: st.sid.clone(),
+                        condition_keys: keys_of(&t),
+                    };
+                    match st.effect {
+                        Effect::Allow => {
+                            let slot = &mut rp[named as usize];
+                            *slot = std::mem::replace(slot, Tri::False).or(t);
+                            acc.permits.push(prov);
                         }
-                        let prov = Provenance {
-                            layer: Layer::Resource,
-                            policy: pol.source.clone(),
-                            statement: i,
-                            sid: st.sid.clone(),
-                            condition_keys: keys_of(&t),
-                        };
-                        match st.effect {
-                            Effect::Allow => {
-                                let slot = &mut rp[named as usize];
-                                *slot = std::mem::replace(slot, Tri::False).or(t);
-                                acc.permits.push(prov);
-                            }
-                            Effect::Deny => {
-                                deny = deny.or(t);
-                                acc.forbids.push(prov);
-                            }
+                        Effect::Deny => {
+                            deny = deny.or(t);
+                            acc.forbids.push(prov);
                         }
                     }
                 }
@@ -336,10 +363,18 @@ impl Authorizer {
                 (
                     rp_grant,
                     rp_account.clone().and(identity_path.clone()),
-                    if kms { DenyReason::KeyPolicy } else { DenyReason::TrustPolicy },
+                    if kms {
+                        DenyReason::KeyPolicy
+                    } else {
+                        DenyReason::TrustPolicy
+                    },
                 )
             } else {
-                (identity_path.clone().or(rp_grant), Tri::False, DenyReason::NoAllow)
+                (
+                    identity_path.clone().or(rp_grant),
+                    Tri::False,
+                    DenyReason::NoAllow,
+                )
             }
         };
         let allowed = direct.clone().or(delegated.clone());
@@ -354,9 +389,7 @@ impl Authorizer {
         } else if deny == Tri::True {
             Some(DenyReason::ExplicitDeny)
         } else if allowed == Tri::False {
-            if id_allow.possible() && !boundary_ok.possible() && !trust_like {
-                Some(DenyReason::Boundary)
-            } else if trust_like && id_allow.possible() && !boundary_ok.possible() {
+            if id_allow.possible() && !boundary_ok.possible() {
                 Some(DenyReason::Boundary)
             } else {
                 Some(no_allow_reason)
@@ -401,7 +434,11 @@ impl Authorizer {
         if let Who::Account(a) = who {
             ctx.set1("aws:PrincipalAccount", a.as_str());
         }
-        let req = Request { action: action_lower, target, ctx: &ctx };
+        let req = Request {
+            action: action_lower,
+            target,
+            ctx: &ctx,
+        };
         let Some(pid) = res.policy else {
             return Decision::denied(DenyReason::NoAllow);
         };
@@ -461,7 +498,13 @@ impl Authorizer {
         } else {
             Some(DenyReason::NoAllow)
         };
-        Decision { outcome, permits, forbids, reason, delegated: matches!(who, Who::Account(_)) }
+        Decision {
+            outcome,
+            permits,
+            forbids,
+            reason,
+            delegated: matches!(who, Who::Account(_)),
+        }
     }
 
     /// Whether any identity policy of `p` (or its groups) allows something of `prefix`; a

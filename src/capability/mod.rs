@@ -60,7 +60,9 @@ impl fmt::Display for Capability {
 
 /// A name that is not one of the seven capabilities.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown access capability '{0}': expected one of administer-resource, read-config, use-resource, read-data, write-data, delete-data, unclassified-access")]
+#[error(
+    "unknown access capability '{0}': expected one of administer-resource, read-config, use-resource, read-data, write-data, delete-data, unclassified-access"
+)]
 pub struct UnknownCapability(pub String);
 
 impl FromStr for Capability {
@@ -101,7 +103,9 @@ impl CapSet {
         self.0 & o.0 == o.0
     }
     pub fn iter(self) -> impl Iterator<Item = Capability> {
-        Capability::ALL.into_iter().filter(move |c| self.contains(*c))
+        Capability::ALL
+            .into_iter()
+            .filter(move |c| self.contains(*c))
     }
 }
 
@@ -117,7 +121,9 @@ impl FromIterator<Capability> for CapSet {
 
 impl fmt::Debug for CapSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter().map(|c| c.as_str())).finish()
+        f.debug_set()
+            .entries(self.iter().map(|c| c.as_str()))
+            .finish()
     }
 }
 
@@ -237,7 +243,9 @@ impl Catalogue {
     /// An ARN pattern for every resource of a catalogue resource type in `partition`:
     /// the template with each `${Var}` replaced by `*`.
     pub fn generic_arn(&self, prefix: &str, rtype: &str, partition: &str) -> Option<String> {
-        let t = self.arn_templates.get(&(prefix.to_string(), rtype.to_string()))?;
+        let t = self
+            .arn_templates
+            .get(&(prefix.to_string(), rtype.to_string()))?;
         let t = t.replace("${Partition}", partition);
         let mut out = String::with_capacity(t.len());
         let mut rest = t.as_str();
@@ -330,14 +338,20 @@ mod tests {
         assert!(!s.contains(Capability::DeleteData));
         assert_eq!(s.iter().count(), 2);
         assert!(s.contains_all(CapSet::single(Capability::WriteData)));
-        assert_eq!("use-resource".parse::<Capability>(), Ok(Capability::UseResource));
+        assert_eq!(
+            "use-resource".parse::<Capability>(),
+            Ok(Capability::UseResource)
+        );
         assert!("use".parse::<Capability>().is_err());
     }
 
     #[test]
     fn table_basics() {
         let c = catalogue();
-        assert!(c.classify("sts:AssumeRole").contains(Capability::UseResource));
+        assert!(
+            c.classify("sts:AssumeRole")
+                .contains(Capability::UseResource)
+        );
         assert!(c.classify("S3:GETOBJECT").contains(Capability::ReadData));
         assert_eq!(
             c.classify("nosuch:Thing"),

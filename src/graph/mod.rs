@@ -79,7 +79,7 @@ impl CapFilter {
     pub fn accepts(&self, grants: &[Grant]) -> bool {
         let held: CapSet = grants
             .iter()
-            .filter(|g| self.services.iter().any(|s| *s == g.service))
+            .filter(|g| self.services.contains(&g.service))
             .filter(|g| g.outcome.is_possible())
             .map(|g| g.capability)
             .collect();
@@ -97,11 +97,14 @@ pub struct AccessGraph {
     pub graph: DiGraph<Node, Edge>,
     index: HashMap<Node, NodeIndex>,
     by_account: HashMap<AccountId, Vec<PrincipalId>>,
-    delegate_cache: Mutex<HashMap<(AccountId, ResourceId, CapFilterKey), Arc<Vec<PrincipalId>>>>,
+    delegate_cache: Mutex<HashMap<DelegateKey, Arc<Vec<PrincipalId>>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct CapFilterKey(Vec<String>, CapSet, bool);
+
+/// (trusted account, trusting resource, filter) of a memoized delegation expansion.
+type DelegateKey = (AccountId, ResourceId, CapFilterKey);
 
 /// Outgoing trust targets of one resource policy, by kind of principal named.
 #[derive(Default)]
@@ -140,7 +143,9 @@ fn named_in_policy(snap: &Snapshot, r: ResourceId) -> Named {
                     }
                     // A session of a role, or a role whose ARN is written without its path.
                     let Ok(arn) = Arn::parse(s) else { continue };
-                    let in_snapshot = arn.account().is_some_and(|a| snap.accounts.contains_key(&a));
+                    let in_snapshot = arn
+                        .account()
+                        .is_some_and(|a| snap.accounts.contains_key(&a));
                     if in_snapshot {
                         if arn.service() == "sts" && arn.resource_type() == "assumed-role" {
                             let role = arn.resource().split('/').nth(1).unwrap_or("");
@@ -159,7 +164,10 @@ fn named_in_policy(snap: &Snapshot, r: ResourceId) -> Named {
                     }
                 }
                 PrincipalPattern::UniqueId(id) => {
-                    if let Some(pid) = snap.principal_ids().find(|p| snap.principal(*p).unique_id == *id) {
+                    if let Some(pid) = snap
+                        .principal_ids()
+                        .find(|p| snap.principal(*p).unique_id == *id)
+                    {
                         n.principals.push(pid);
                     }
                 }
@@ -215,7 +223,10 @@ impl AccessGraph {
                         .filter(|g| !g.delegated)
                         .collect();
                     if !grants.is_empty() {
-                        edges.push((Node::Resource(snap.principal(p).resource), Edge::Access(grants)));
+                        edges.push((
+                            Node::Resource(snap.principal(p).resource),
+                            Edge::Access(grants),
+                        ));
                     }
                 }
                 for a in &named.accounts {
@@ -226,7 +237,9 @@ impl AccessGraph {
                 }
                 for e in &named.external {
                     // Evaluated as its account: the external side's policies are not visible.
-                    let Some(acct) = Arn::parse(e).ok().and_then(|a| a.account()) else { continue };
+                    let Some(acct) = Arn::parse(e).ok().and_then(|a| a.account()) else {
+                        continue;
+                    };
                     let g = auth.resource_side_grants(&Who::Account(acct), r, None, all);
                     if !g.is_empty() {
                         edges.push((Node::External(e.clone()), Edge::Trusts(g)));
@@ -299,16 +312,21 @@ impl AccessGraph {
 
     /// Principals of `account` that can use `r`'s trust of their whole account with the
     /// capabilities of `filter` (delegated grants). Computed on demand and memoized.
-    pub fn delegates(&self, account: &AccountId, r: ResourceId, filter: &CapFilter) -> Arc<Vec<PrincipalId>> {
+    pub fn delegates(
+        &self,
+        account: &AccountId,
+        r: ResourceId,
+        filter: &CapFilter,
+    ) -> Arc<Vec<PrincipalId>> {
         let key = (
             account.clone(),
             r,
             CapFilterKey(filter.services.clone(), filter.caps, filter.all),
         );
-        if let Ok(c) = self.delegate_cache.lock() {
-            if let Some(v) = c.get(&key) {
-                return v.clone();
-            }
+        if let Ok(c) = self.delegate_cache.lock()
+            && let Some(v) = c.get(&key)
+        {
+            return v.clone();
         }
         let mut out = Vec::new();
         if let Some(ps) = self.by_account.get(account) {
@@ -352,16 +370,15 @@ impl AccessGraph {
         for e in self.graph.edges_directed(i, Direction::Incoming) {
             let n = &self.graph[e.source()];
             rows.push((self.node_id(n), None, e.weight().grants().to_vec()));
-            if let Node::Account(a) = n {
-                if seen_accounts.insert(a.clone()) {
-                    if let Some(ps) = self.by_account.get(a) {
-                        for p in ps {
-                            let g = self.delegated_grants(*p, r);
-                            if !g.is_empty() {
-                                let arn = self.snapshot().principal(*p).arn.as_str().to_string();
-                                rows.push((arn, Some(a.clone()), g));
-                            }
-                        }
+            if let Node::Account(a) = n
+                && seen_accounts.insert(a.clone())
+                && let Some(ps) = self.by_account.get(a)
+            {
+                for p in ps {
+                    let g = self.delegated_grants(*p, r);
+                    if !g.is_empty() {
+                        let arn = self.snapshot().principal(*p).arn.as_str().to_string();
+                        rows.push((arn, Some(a.clone()), g));
                     }
                 }
             }
@@ -407,7 +424,9 @@ impl AccessGraph {
             .collect();
         // Delegated access through account trusts.
         for i in self.graph.node_indices() {
-            let Node::Account(a) = &self.graph[i] else { continue };
+            let Node::Account(a) = &self.graph[i] else {
+                continue;
+            };
             let mut targets: BTreeMap<ResourceId, ()> = BTreeMap::new();
             for e in self.graph.edges_directed(i, Direction::Outgoing) {
                 if let Node::Resource(r) = &self.graph[e.target()] {
@@ -429,12 +448,18 @@ impl AccessGraph {
             }
         }
         rows.sort_by(|a, b| {
-            (&a.principal, &a.grant.service, a.grant.capability, &a.resource).cmp(&(
-                &b.principal,
-                &b.grant.service,
-                b.grant.capability,
-                &b.resource,
-            ))
+            (
+                &a.principal,
+                &a.grant.service,
+                a.grant.capability,
+                &a.resource,
+            )
+                .cmp(&(
+                    &b.principal,
+                    &b.grant.service,
+                    b.grant.capability,
+                    &b.resource,
+                ))
         });
         rows
     }

@@ -57,13 +57,25 @@ impl PathRequest {
         for k in obj.keys() {
             if !matches!(
                 k.as_str(),
-                "resourceIds" | "service" | "principalAccessCapabilities" | "accessCapabilityOperator" | "maxAccessPathNodes"
+                "resourceIds"
+                    | "service"
+                    | "principalAccessCapabilities"
+                    | "accessCapabilityOperator"
+                    | "maxAccessPathNodes"
             ) {
-                return Err(bad(k, "unknown field (expected resourceIds, service, principalAccessCapabilities, accessCapabilityOperator, maxAccessPathNodes)"));
+                return Err(bad(
+                    k,
+                    "unknown field (expected resourceIds, service, principalAccessCapabilities, accessCapabilityOperator, maxAccessPathNodes)",
+                ));
             }
         }
         let ids = match obj.get("resourceIds") {
-            None => return Err(bad("resourceIds", "missing (a non-empty list of resource ARNs)")),
+            None => {
+                return Err(bad(
+                    "resourceIds",
+                    "missing (a non-empty list of resource ARNs)",
+                ));
+            }
             Some(Value::Array(a)) if a.is_empty() => {
                 return Err(bad("resourceIds", "must list at least one resource ARN"));
             }
@@ -75,38 +87,70 @@ impl PathRequest {
             let s = x
                 .as_str()
                 .ok_or_else(|| bad(&format!("resourceIds[{i}]"), "must be a string"))?;
-            let arn = Arn::parse(s).map_err(|e| bad(&format!("resourceIds[{i}]"), e.to_string()))?;
+            let arn =
+                Arn::parse(s).map_err(|e| bad(&format!("resourceIds[{i}]"), e.to_string()))?;
             resources.push(arn);
         }
         let service = match obj.get("service") {
-            None => return Err(bad("service", "missing (e.g. \"STS\" for roles, \"S3\" for buckets)")),
+            None => {
+                return Err(bad(
+                    "service",
+                    "missing (e.g. \"STS\" for roles, \"S3\" for buckets)",
+                ));
+            }
             Some(Value::String(s)) => s.clone(),
             Some(_) => return Err(bad("service", "must be a string such as \"STS\"")),
         };
-        let services = catalogue()
-            .prefixes_for_service(&service)
-            .ok_or_else(|| bad("service", format!("unknown service \"{service}\" (e.g. STS, S3, KMS, IAM)")))?;
+        let services = catalogue().prefixes_for_service(&service).ok_or_else(|| {
+            bad(
+                "service",
+                format!("unknown service \"{service}\" (e.g. STS, S3, KMS, IAM)"),
+            )
+        })?;
         let caps_v = match obj.get("principalAccessCapabilities") {
-            None => return Err(bad("principalAccessCapabilities", "missing (e.g. [\"use-resource\"])")),
+            None => {
+                return Err(bad(
+                    "principalAccessCapabilities",
+                    "missing (e.g. [\"use-resource\"])",
+                ));
+            }
             Some(Value::Array(a)) if a.is_empty() => {
-                return Err(bad("principalAccessCapabilities", "must list at least one capability"));
+                return Err(bad(
+                    "principalAccessCapabilities",
+                    "must list at least one capability",
+                ));
             }
             Some(Value::Array(a)) => a,
-            Some(_) => return Err(bad("principalAccessCapabilities", "must be a list of capability names")),
+            Some(_) => {
+                return Err(bad(
+                    "principalAccessCapabilities",
+                    "must be a list of capability names",
+                ));
+            }
         };
         let mut caps = CapSet::EMPTY;
         for (i, c) in caps_v.iter().enumerate() {
             let f = format!("principalAccessCapabilities[{i}]");
             let s = c.as_str().ok_or_else(|| bad(&f, "must be a string"))?;
-            let cap: Capability = s.parse().map_err(|e: crate::capability::UnknownCapability| bad(&f, e.to_string()))?;
+            let cap: Capability = s
+                .parse()
+                .map_err(|e: crate::capability::UnknownCapability| bad(&f, e.to_string()))?;
             caps.insert(cap);
         }
         let all = match obj.get("accessCapabilityOperator") {
-            None => return Err(bad("accessCapabilityOperator", "missing (\"OR\" or \"AND\")")),
+            None => {
+                return Err(bad(
+                    "accessCapabilityOperator",
+                    "missing (\"OR\" or \"AND\")",
+                ));
+            }
             Some(Value::String(s)) if s == "OR" => false,
             Some(Value::String(s)) if s == "AND" => true,
             Some(other) => {
-                return Err(bad("accessCapabilityOperator", format!("must be \"OR\" or \"AND\", got {other}")));
+                return Err(bad(
+                    "accessCapabilityOperator",
+                    format!("must be \"OR\" or \"AND\", got {other}"),
+                ));
             }
         };
         let max_nodes = match obj.get("maxAccessPathNodes") {
@@ -121,13 +165,20 @@ impl PathRequest {
                 }
             },
             Some(other) => {
-                return Err(bad("maxAccessPathNodes", format!("must be an integer from 1 to {MAX_NODES}, got {other}")));
+                return Err(bad(
+                    "maxAccessPathNodes",
+                    format!("must be an integer from 1 to {MAX_NODES}, got {other}"),
+                ));
             }
         };
         Ok(PathRequest {
             resources,
             service,
-            filter: CapFilter { services, caps, all },
+            filter: CapFilter {
+                services,
+                caps,
+                all,
+            },
             max_nodes,
             path_cap: DEFAULT_PATH_CAP,
         })
@@ -188,9 +239,13 @@ impl AccessGraph {
         use crate::policy::model::{PrincipalPattern, PrincipalSpec};
         let snap = self.snapshot();
         let mut out = Vec::new();
-        let Some(pid) = snap.resource(r).policy else { return out };
+        let Some(pid) = snap.resource(r).policy else {
+            return out;
+        };
         for st in &snap.policy(pid).statements {
-            let Some(PrincipalSpec::Principal(l)) = &st.principal else { continue };
+            let Some(PrincipalSpec::Principal(l)) = &st.principal else {
+                continue;
+            };
             for p in l {
                 let id = match p {
                     PrincipalPattern::Arn(a) => a.clone(),
@@ -218,7 +273,9 @@ impl AccessGraph {
                 }
             }
             Node::Account(a) => {
-                let Some((r, filter)) = &step.via else { return Vec::new() };
+                let Some((r, filter)) = &step.via else {
+                    return Vec::new();
+                };
                 let mut v: Vec<Step> = self
                     .delegates(a, *r, filter)
                     .iter()
@@ -226,7 +283,11 @@ impl AccessGraph {
                         let rid = self.snapshot().principal(*p).resource;
                         let n = Node::Resource(rid);
                         let id = self.node_id(&n);
-                        Step { node: n, via: None, id }
+                        Step {
+                            node: n,
+                            via: None,
+                            id,
+                        }
                     })
                     .collect();
                 v.sort_by(|a, b| a.id.cmp(&b.id));
@@ -249,7 +310,14 @@ impl AccessGraph {
                 break;
             }
             if on_path.contains(&child.id) {
-                push(&mut out, &mut capped, req.path_cap, vec![child.id.clone()], false, true);
+                push(
+                    &mut out,
+                    &mut capped,
+                    req.path_cap,
+                    vec![child.id.clone()],
+                    false,
+                    true,
+                );
                 continue;
             }
             on_path.push(child.id.clone());
@@ -324,7 +392,11 @@ impl AccessGraph {
             {
                 return Err(bad(
                     "service",
-                    format!("{} does not apply to {arn} ({})", req.service, kind.as_str()),
+                    format!(
+                        "{} does not apply to {arn} ({})",
+                        req.service,
+                        kind.as_str()
+                    ),
                 ));
             }
             let rp = self.access_paths(r, req);
@@ -339,10 +411,21 @@ impl AccessGraph {
     }
 }
 
-fn push(out: &mut Vec<AccessPath>, capped: &mut bool, cap: usize, nodes: Vec<String>, truncated: bool, cycle: bool) {
+fn push(
+    out: &mut Vec<AccessPath>,
+    capped: &mut bool,
+    cap: usize,
+    nodes: Vec<String>,
+    truncated: bool,
+    cycle: bool,
+) {
     if out.len() >= cap {
         *capped = true;
         return;
     }
-    out.push(AccessPath { nodes, truncated, cycle });
+    out.push(AccessPath {
+        nodes,
+        truncated,
+        cycle,
+    });
 }

@@ -300,7 +300,7 @@ pub fn condition_holds(c: &Condition, variables: bool, ctx: &RequestContext) -> 
     let request_values = match ctx.lookup(&c.key) {
         Knowledge::Unknown => return Tri::unknown(&c.key),
         Knowledge::Absent => None,
-        Knowledge::Present(v) if v.is_empty() => None,
+        Knowledge::Present([]) => None,
         Knowledge::Present(v) => Some(v),
     };
     if op == Operator::Null {
@@ -337,7 +337,11 @@ pub fn condition_holds(c: &Condition, variables: bool, ctx: &RequestContext) -> 
     let positive = |r: &str| policy_values.iter().any(|p| value_matches(op, p, r));
     // Negated operators hold for r when r matches none of the policy values.
     let holds_for = |r: &str| {
-        if op.is_negated() { !positive(r) } else { positive(r) }
+        if op.is_negated() {
+            !positive(r)
+        } else {
+            positive(r)
+        }
     };
     let result = match c.qualifier {
         None | Some(SetQualifier::ForAnyValue) => reqs.iter().any(|r| holds_for(r)),
@@ -358,8 +362,9 @@ fn value_matches(op: Operator, policy: &str, request: &str) -> bool {
     use Operator::*;
     match op {
         StringEquals | StringNotEquals => policy == request,
-        StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => policy.eq_ignore_ascii_case(request)
-            || policy.to_lowercase() == request.to_lowercase(),
+        StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
+            policy.eq_ignore_ascii_case(request) || policy.to_lowercase() == request.to_lowercase()
+        }
         StringLike | StringNotLike => glob_match(policy, request),
         NumericEquals | NumericNotEquals => num2(policy, request, |a, b| a == b),
         NumericLessThan => num2(policy, request, |p, r| r < p),

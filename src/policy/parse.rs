@@ -57,7 +57,9 @@ pub fn parse_policy(
         Some(other) => {
             return Err(PolicyError::at(
                 &format!("{path}.Version"),
-                format!("unsupported policy version {other}: expected \"2012-10-17\" or \"2008-10-17\""),
+                format!(
+                    "unsupported policy version {other}: expected \"2012-10-17\" or \"2008-10-17\""
+                ),
             ));
         }
     };
@@ -71,10 +73,7 @@ pub fn parse_policy(
             ));
         }
         None => {
-            return Err(PolicyError::at(
-                path,
-                "policy document has no Statement",
-            ));
+            return Err(PolicyError::at(path, "policy document has no Statement"));
         }
     };
     let single = matches!(obj.get("Statement"), Some(Value::Object(_)));
@@ -101,7 +100,12 @@ fn parse_statement(v: &Value, path: &str) -> Result<Statement, PolicyError> {
     let sid = match obj.get("Sid") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(PolicyError::at(&format!("{path}.Sid"), "Sid must be a string")),
+        Some(_) => {
+            return Err(PolicyError::at(
+                &format!("{path}.Sid"),
+                "Sid must be a string",
+            ));
+        }
     };
     let effect = match obj.get("Effect").and_then(Value::as_str) {
         Some("Allow") => Effect::Allow,
@@ -123,31 +127,49 @@ fn parse_statement(v: &Value, path: &str) -> Result<Statement, PolicyError> {
         (Some(a), None) => ActionSpec::Action(lower_list(a, &format!("{path}.Action"))?),
         (None, Some(a)) => ActionSpec::NotAction(lower_list(a, &format!("{path}.NotAction"))?),
         (Some(_), Some(_)) => {
-            return Err(PolicyError::at(path, "statement has both Action and NotAction"));
+            return Err(PolicyError::at(
+                path,
+                "statement has both Action and NotAction",
+            ));
         }
         (None, None) => {
-            return Err(PolicyError::at(path, "statement has neither Action nor NotAction"));
+            return Err(PolicyError::at(
+                path,
+                "statement has neither Action nor NotAction",
+            ));
         }
     };
     let resource = match (obj.get("Resource"), obj.get("NotResource")) {
-        (Some(r), None) => Some(ResourceSpec::Resource(string_list(r, &format!("{path}.Resource"))?)),
+        (Some(r), None) => Some(ResourceSpec::Resource(string_list(
+            r,
+            &format!("{path}.Resource"),
+        )?)),
         (None, Some(r)) => Some(ResourceSpec::NotResource(string_list(
             r,
             &format!("{path}.NotResource"),
         )?)),
         (Some(_), Some(_)) => {
-            return Err(PolicyError::at(path, "statement has both Resource and NotResource"));
+            return Err(PolicyError::at(
+                path,
+                "statement has both Resource and NotResource",
+            ));
         }
         (None, None) => None,
     };
     let principal = match (obj.get("Principal"), obj.get("NotPrincipal")) {
-        (Some(p), None) => Some(PrincipalSpec::Principal(principals(p, &format!("{path}.Principal"))?)),
+        (Some(p), None) => Some(PrincipalSpec::Principal(principals(
+            p,
+            &format!("{path}.Principal"),
+        )?)),
         (None, Some(p)) => Some(PrincipalSpec::NotPrincipal(principals(
             p,
             &format!("{path}.NotPrincipal"),
         )?)),
         (Some(_), Some(_)) => {
-            return Err(PolicyError::at(path, "statement has both Principal and NotPrincipal"));
+            return Err(PolicyError::at(
+                path,
+                "statement has both Principal and NotPrincipal",
+            ));
         }
         (None, None) => None,
     };
@@ -174,10 +196,16 @@ fn string_list(v: &Value, path: &str) -> Result<Vec<String>, PolicyError> {
             .enumerate()
             .map(|(i, x)| match x {
                 Value::String(s) => Ok(s.clone()),
-                _ => Err(PolicyError::at(&format!("{path}[{i}]"), "expected a string")),
+                _ => Err(PolicyError::at(
+                    &format!("{path}[{i}]"),
+                    "expected a string",
+                )),
             })
             .collect(),
-        _ => Err(PolicyError::at(path, "expected a string or a list of strings")),
+        _ => Err(PolicyError::at(
+            path,
+            "expected a string or a list of strings",
+        )),
     }
 }
 
@@ -221,7 +249,10 @@ fn principals(v: &Value, path: &str) -> Result<Vec<PrincipalPattern>, PolicyErro
             }
             Ok(out)
         }
-        _ => Err(PolicyError::at(path, "Principal must be \"*\" or an object")),
+        _ => Err(PolicyError::at(
+            path,
+            "Principal must be \"*\" or an object",
+        )),
     }
 }
 
@@ -233,10 +264,10 @@ fn aws_principal(s: &str) -> PrincipalPattern {
         return PrincipalPattern::Account(a);
     }
     if let Ok(arn) = crate::arn::Arn::parse(s) {
-        if arn.is_account_root() {
-            if let Some(a) = arn.account() {
-                return PrincipalPattern::Account(a);
-            }
+        if arn.is_account_root()
+            && let Some(a) = arn.account()
+        {
+            return PrincipalPattern::Account(a);
         }
         return PrincipalPattern::Arn(s.to_string());
     }
@@ -244,9 +275,12 @@ fn aws_principal(s: &str) -> PrincipalPattern {
 }
 
 fn parse_conditions(v: &Value, path: &str) -> Result<Vec<Condition>, PolicyError> {
-    let m = v
-        .as_object()
-        .ok_or_else(|| PolicyError::at(path, "Condition must be an object of operator: {key: value}"))?;
+    let m = v.as_object().ok_or_else(|| {
+        PolicyError::at(
+            path,
+            "Condition must be an object of operator: {key: value}",
+        )
+    })?;
     let mut out = Vec::new();
     for (op_text, block) in m {
         let op_path = format!("{path}.{op_text}");
@@ -266,7 +300,10 @@ fn parse_conditions(v: &Value, path: &str) -> Result<Vec<Condition>, PolicyError
             None => ConditionOp::Unsupported(op_text.clone()),
         };
         let block = block.as_object().ok_or_else(|| {
-            PolicyError::at(&op_path, "condition operator must map to an object of key: value")
+            PolicyError::at(
+                &op_path,
+                "condition operator must map to an object of key: value",
+            )
         })?;
         for (key, vals) in block {
             let kp = format!("{op_path}.{key}");
@@ -360,8 +397,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("Statement[1].Effect"), "{e}");
-        let e = parse_policy(&json!({"Statement":{"Effect":"Allow","Action":"*","NotAction":"s3:*"}}), src(), "$")
-            .unwrap_err();
+        let e = parse_policy(
+            &json!({"Statement":{"Effect":"Allow","Action":"*","NotAction":"s3:*"}}),
+            src(),
+            "$",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("both Action and NotAction"));
     }
 }

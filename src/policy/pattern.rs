@@ -222,9 +222,18 @@ mod tests {
     #[test]
     fn arn_segment_rules() {
         let m = |p, r| arn_relation(p, r, ArnRelation::Matches);
-        assert!(m("arn:aws:iam::*:role/x", "arn:aws:iam::111111111111:role/x"));
-        assert!(m("arn:AWS:IAM::*:role/x", "arn:aws:iam::111111111111:role/x"));
-        assert!(!m("arn:aws:iam::*:role/X", "arn:aws:iam::111111111111:role/x"));
+        assert!(m(
+            "arn:aws:iam::*:role/x",
+            "arn:aws:iam::111111111111:role/x"
+        ));
+        assert!(m(
+            "arn:AWS:IAM::*:role/x",
+            "arn:aws:iam::111111111111:role/x"
+        ));
+        assert!(!m(
+            "arn:aws:iam::*:role/X",
+            "arn:aws:iam::111111111111:role/x"
+        ));
         assert!(!m("arn:aws:iam::*:role/x", "arn:aws:iam::1:2:role/x"));
         assert!(m("arn:aws:s3:::b/*", "arn:aws:s3:::b/k:with:colon"));
     }

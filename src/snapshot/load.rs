@@ -24,7 +24,11 @@ pub(super) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, SnapshotE
         let p = e.path().to_string();
         SnapshotError::Json {
             file: path.to_path_buf(),
-            path: if p == "." { "$".into() } else { format!("$.{p}") },
+            path: if p == "." {
+                "$".into()
+            } else {
+                format!("$.{p}")
+            },
             message: e.into_inner().to_string(),
         }
     })
@@ -121,7 +125,10 @@ pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
         if name == "manifest.json" || name.starts_with('.') || name == "README.md" {
             continue;
         }
-        l.warn(&entry, "not an account folder (12-digit ID), organization/ or manifest.json; ignored");
+        l.warn(
+            &entry,
+            "not an account folder (12-digit ID), organization/ or manifest.json; ignored",
+        );
     }
     if accounts.is_empty() {
         return Err(SnapshotError::Empty(dir.to_path_buf()));
@@ -155,7 +162,9 @@ pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
                 let pid = l.parse(
                     &file,
                     doc,
-                    PolicySource::Managed { arn: mp.arn.clone() },
+                    PolicySource::Managed {
+                        arn: mp.arn.clone(),
+                    },
                     &format!("$.Policies[{i}].PolicyVersionList[{j}].Document"),
                 )?;
                 let is_default = v.is_default_version
@@ -193,12 +202,16 @@ pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
         load_account_files(&mut l, &acct, &adir)?;
     }
     if let Some(org) = &l.snap.organization {
-        let names: Vec<_> = org.account_names.iter().map(|(a, n)| (a.clone(), n.clone())).collect();
+        let names: Vec<_> = org
+            .account_names
+            .iter()
+            .map(|(a, n)| (a.clone(), n.clone()))
+            .collect();
         for (a, n) in names {
-            if let Some(info) = l.snap.accounts.get_mut(&a) {
-                if !n.is_empty() {
-                    info.name = Some(n);
-                }
+            if let Some(info) = l.snap.accounts.get_mut(&a)
+                && !n.is_empty()
+            {
+                info.name = Some(n);
             }
         }
     }
@@ -256,12 +269,16 @@ fn load_principals(
             policies.push(l.parse(
                 file,
                 &ip.policy_document,
-                PolicySource::Inline { owner: gd.arn.clone(), name: ip.policy_name.clone() },
+                PolicySource::Inline {
+                    owner: gd.arn.clone(),
+                    name: ip.policy_name.clone(),
+                },
                 &format!("$.GroupDetailList[{i}].GroupPolicyList[{j}].PolicyDocument"),
             )?);
             inline_names.push(ip.policy_name.clone());
         }
-        let (att, attached_arns) = resolve_attached(l, file, &gd.arn, &gd.attached_managed_policies);
+        let (att, attached_arns) =
+            resolve_attached(l, file, &gd.arn, &gd.attached_managed_policies);
         policies.extend(att);
         let id = GroupId(l.snap.groups.len() as u32);
         group_by_name.insert(gd.group_name.clone(), id);
@@ -297,7 +314,10 @@ fn load_principals(
             policies.push(l.parse(
                 file,
                 &ip.policy_document,
-                PolicySource::Inline { owner: u.arn.clone(), name: ip.policy_name.clone() },
+                PolicySource::Inline {
+                    owner: u.arn.clone(),
+                    name: ip.policy_name.clone(),
+                },
                 &format!("$.UserDetailList[{i}].UserPolicyList[{j}].PolicyDocument"),
             )?);
             inline_names.push(ip.policy_name.clone());
@@ -346,7 +366,10 @@ fn load_principals(
             policies.push(l.parse(
                 file,
                 &ip.policy_document,
-                PolicySource::Inline { owner: r.arn.clone(), name: ip.policy_name.clone() },
+                PolicySource::Inline {
+                    owner: r.arn.clone(),
+                    name: ip.policy_name.clone(),
+                },
                 &format!("$.RoleDetailList[{i}].RolePolicyList[{j}].PolicyDocument"),
             )?);
             inline_names.push(ip.policy_name.clone());
@@ -357,7 +380,9 @@ fn load_principals(
             Some(doc) => Some(l.parse(
                 file,
                 doc,
-                PolicySource::Trust { role: r.arn.clone() },
+                PolicySource::Trust {
+                    role: r.arn.clone(),
+                },
                 &format!("$.RoleDetailList[{i}].AssumeRolePolicyDocument"),
             )?),
             None => {
@@ -383,8 +408,15 @@ fn load_principals(
                 boundary: b,
                 trust,
                 create_date: r.create_date.clone(),
-                last_used: r.role_last_used.as_ref().and_then(|u| u.last_used_date.clone()),
-                instance_profiles: r.instance_profile_list.iter().map(|p| p.arn.clone()).collect(),
+                last_used: r
+                    .role_last_used
+                    .as_ref()
+                    .and_then(|u| u.last_used_date.clone()),
+                instance_profiles: r
+                    .instance_profile_list
+                    .iter()
+                    .map(|p| p.arn.clone())
+                    .collect(),
                 resource: ResourceId(0),
             },
             file,
@@ -396,7 +428,13 @@ fn load_principals(
 
 fn add_principal(l: &mut Loader, mut p: Principal, file: &Path, path: String) {
     if l.snap.principal_by_arn.contains_key(p.arn.as_str()) {
-        l.warn(file, format!("{path}: duplicate principal {}; the first one is kept", p.arn));
+        l.warn(
+            file,
+            format!(
+                "{path}: duplicate principal {}; the first one is kept",
+                p.arn
+            ),
+        );
         return;
     }
     let pid = PrincipalId(l.snap.principals.len() as u32);
@@ -419,7 +457,9 @@ fn add_principal(l: &mut Loader, mut p: Principal, file: &Path, path: String) {
     for g in &p.groups {
         l.snap.groups[g.0 as usize].members.push(pid);
     }
-    l.snap.principal_by_arn.insert(p.arn.as_str().to_string(), pid);
+    l.snap
+        .principal_by_arn
+        .insert(p.arn.as_str().to_string(), pid);
     l.snap.principals.push(p);
 }
 
@@ -533,14 +573,19 @@ struct NewResource<'a> {
 fn add_resource_with_policy(l: &mut Loader, n: NewResource<'_>) -> Result<(), SnapshotError> {
     let arn = parse_arn(n.file, "$".into(), &n.arn)?;
     if l.snap.resource_by_arn.contains_key(arn.as_str()) {
-        l.warn(n.file, format!("duplicate resource {arn}; the first one is kept"));
+        l.warn(
+            n.file,
+            format!("duplicate resource {arn}; the first one is kept"),
+        );
         return Ok(());
     }
     let policy = match n.policy {
         Some((doc, path)) => Some(l.parse(
             n.file,
             &doc,
-            PolicySource::Resource { resource: n.arn.clone() },
+            PolicySource::Resource {
+                resource: n.arn.clone(),
+            },
             path,
         )?),
         None => None,
@@ -569,7 +614,11 @@ fn load_account_files(l: &mut Loader, acct: &AccountId, adir: &Path) -> Result<(
                     path: entry.clone(),
                     source: e,
                 })?;
-                l.snap.accounts.entry(acct.clone()).or_default().credential_report = Some(text);
+                l.snap
+                    .accounts
+                    .entry(acct.clone())
+                    .or_default()
+                    .credential_report = Some(text);
             }
             "s3" if entry.is_dir() => load_s3(l, acct, &entry)?,
             "kms" | "sqs" | "sns" | "secretsmanager" | "lambda" | "rds" if entry.is_dir() => {
@@ -591,7 +640,10 @@ fn load_account_files(l: &mut Loader, acct: &AccountId, adir: &Path) -> Result<(
 fn load_s3(l: &mut Loader, acct: &AccountId, dir: &Path) -> Result<(), SnapshotError> {
     for bdir in sorted_entries(dir)? {
         if !bdir.is_dir() {
-            l.warn(&bdir, "expected a folder per bucket (s3/BUCKET/policy.json); ignored");
+            l.warn(
+                &bdir,
+                "expected a folder per bucket (s3/BUCKET/policy.json); ignored",
+            );
             continue;
         }
         let bucket = file_name(&bdir);
@@ -647,24 +699,45 @@ fn load_regional(
                 "clusters.json" => {
                     let c: DbClusters = read_json(&f)?;
                     for c in c.db_clusters {
-                        add_resource_with_policy(l, NewResource {
-                            file: &f, arn: c.arn, kind: ResourceKind::RDSCluster, account: acct,
-                            region: region.into(), name: c.id, tags: Some(tags(&c.tag_list)),
-                            policy: None, execution_role: None,
-                        })?;
+                        add_resource_with_policy(
+                            l,
+                            NewResource {
+                                file: &f,
+                                arn: c.arn,
+                                kind: ResourceKind::RDSCluster,
+                                account: acct,
+                                region: region.into(),
+                                name: c.id,
+                                tags: Some(tags(&c.tag_list)),
+                                policy: None,
+                                execution_role: None,
+                            },
+                        )?;
                     }
                 }
                 "instances.json" => {
                     let c: DbInstances = read_json(&f)?;
                     for c in c.db_instances {
-                        add_resource_with_policy(l, NewResource {
-                            file: &f, arn: c.arn, kind: ResourceKind::RDSInstance, account: acct,
-                            region: region.into(), name: c.id, tags: Some(tags(&c.tag_list)),
-                            policy: None, execution_role: None,
-                        })?;
+                        add_resource_with_policy(
+                            l,
+                            NewResource {
+                                file: &f,
+                                arn: c.arn,
+                                kind: ResourceKind::RDSInstance,
+                                account: acct,
+                                region: region.into(),
+                                name: c.id,
+                                tags: Some(tags(&c.tag_list)),
+                                policy: None,
+                                execution_role: None,
+                            },
+                        )?;
                     }
                 }
-                _ => l.warn(&f, "unknown file in rds/REGION (expected clusters.json, instances.json); ignored"),
+                _ => l.warn(
+                    &f,
+                    "unknown file in rds/REGION (expected clusters.json, instances.json); ignored",
+                ),
             }
         }
         return Ok(());
@@ -685,7 +758,10 @@ fn load_regional(
     for rdir in sorted_entries(dir)? {
         if !rdir.is_dir() {
             if !(service == "kms" && file_name(&rdir) == "aliases.json") {
-                l.warn(&rdir, format!("expected a folder per resource in {service}/{region}; ignored"));
+                l.warn(
+                    &rdir,
+                    format!("expected a folder per resource in {service}/{region}; ignored"),
+                );
             }
             continue;
         }
@@ -700,7 +776,13 @@ fn load_regional(
         };
         for f in &files {
             if !known.contains(&file_name(f).as_str()) {
-                l.warn(f, format!("unknown file for a {service} resource (expected {}); ignored", known.join(", ")));
+                l.warn(
+                    f,
+                    format!(
+                        "unknown file for a {service} resource (expected {}); ignored",
+                        known.join(", ")
+                    ),
+                );
             }
         }
         let main = rdir.join(known[0]);
@@ -710,23 +792,42 @@ fn load_regional(
                     let p: PolicyOutput = read_json(&main)?;
                     Some((p.policy, "$.Policy"))
                 } else {
-                    l.warn(&rdir, "KMS key without policy.json: nobody can use it in the analysis");
+                    l.warn(
+                        &rdir,
+                        "KMS key without policy.json: nobody can use it in the analysis",
+                    );
                     None
                 };
                 let tagf = rdir.join("tags.json");
                 let tagset = if tagf.exists() {
                     let t: KeyTags = read_json(&tagf)?;
-                    Some(t.tags.into_iter().map(|t| (t.tag_key, t.tag_value)).collect())
+                    Some(
+                        t.tags
+                            .into_iter()
+                            .map(|t| (t.tag_key, t.tag_value))
+                            .collect(),
+                    )
                 } else {
                     None
                 };
-                let name = alias_of.get(&rname).cloned().unwrap_or_else(|| rname.clone());
-                add_resource_with_policy(l, NewResource {
-                    file: &main,
-                    arn: format!("arn:aws:kms:{region}:{acct}:key/{rname}"),
-                    kind: ResourceKind::KMSKey, account: acct, region: region.into(), name,
-                    tags: tagset, policy, execution_role: None,
-                })?;
+                let name = alias_of
+                    .get(&rname)
+                    .cloned()
+                    .unwrap_or_else(|| rname.clone());
+                add_resource_with_policy(
+                    l,
+                    NewResource {
+                        file: &main,
+                        arn: format!("arn:aws:kms:{region}:{acct}:key/{rname}"),
+                        kind: ResourceKind::KMSKey,
+                        account: acct,
+                        region: region.into(),
+                        name,
+                        tags: tagset,
+                        policy,
+                        execution_role: None,
+                    },
+                )?;
             }
             "sqs" | "sns" => {
                 if !main.exists() {
@@ -738,17 +839,29 @@ fn load_regional(
                 } else {
                     ("TopicArn", ResourceKind::SNSTopic)
                 };
-                let arn = a.attributes.get(arn_key).cloned().unwrap_or_else(|| {
-                    format!("arn:aws:{service}:{region}:{acct}:{rname}")
-                });
+                let arn = a
+                    .attributes
+                    .get(arn_key)
+                    .cloned()
+                    .unwrap_or_else(|| format!("arn:aws:{service}:{region}:{acct}:{rname}"));
                 let policy = a
                     .attributes
                     .get("Policy")
                     .map(|p| (Value::String(p.clone()), "$.Attributes.Policy"));
-                add_resource_with_policy(l, NewResource {
-                    file: &main, arn, kind, account: acct, region: region.into(), name: rname,
-                    tags: None, policy, execution_role: None,
-                })?;
+                add_resource_with_policy(
+                    l,
+                    NewResource {
+                        file: &main,
+                        arn,
+                        kind,
+                        account: acct,
+                        region: region.into(),
+                        name: rname,
+                        tags: None,
+                        policy,
+                        execution_role: None,
+                    },
+                )?;
             }
             "secretsmanager" => {
                 if !main.exists() {
@@ -759,10 +872,20 @@ fn load_regional(
                     .resource_policy
                     .filter(|v| !v.is_null())
                     .map(|v| (v, "$.ResourcePolicy"));
-                add_resource_with_policy(l, NewResource {
-                    file: &main, arn: s.arn, kind: ResourceKind::SecretsManagerSecret, account: acct,
-                    region: region.into(), name: s.name, tags: None, policy, execution_role: None,
-                })?;
+                add_resource_with_policy(
+                    l,
+                    NewResource {
+                        file: &main,
+                        arn: s.arn,
+                        kind: ResourceKind::SecretsManagerSecret,
+                        account: acct,
+                        region: region.into(),
+                        name: s.name,
+                        tags: None,
+                        policy,
+                        execution_role: None,
+                    },
+                )?;
             }
             "lambda" => {
                 let cf = rdir.join("configuration.json");
@@ -770,7 +893,10 @@ fn load_regional(
                     let c: LambdaConfig = read_json(&cf)?;
                     (c.function_arn, c.role)
                 } else {
-                    (format!("arn:aws:lambda:{region}:{acct}:function:{rname}"), None)
+                    (
+                        format!("arn:aws:lambda:{region}:{acct}:function:{rname}"),
+                        None,
+                    )
                 };
                 let policy = if main.exists() {
                     let p: PolicyOutput = read_json(&main)?;
@@ -778,11 +904,20 @@ fn load_regional(
                 } else {
                     None
                 };
-                add_resource_with_policy(l, NewResource {
-                    file: if main.exists() { &main } else { &cf }, arn,
-                    kind: ResourceKind::LambdaFunction, account: acct, region: region.into(),
-                    name: rname, tags: None, policy, execution_role: role,
-                })?;
+                add_resource_with_policy(
+                    l,
+                    NewResource {
+                        file: if main.exists() { &main } else { &cf },
+                        arn,
+                        kind: ResourceKind::LambdaFunction,
+                        account: acct,
+                        region: region.into(),
+                        name: rname,
+                        tags: None,
+                        policy,
+                        execution_role: role,
+                    },
+                )?;
             }
             _ => {}
         }

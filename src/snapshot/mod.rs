@@ -36,7 +36,9 @@ pub struct ResourceId(pub u32);
 /// A snapshot that cannot be loaded. Each variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("{0}: not a snapshot directory (expected a directory with one folder per 12-digit account ID)")]
+    #[error(
+        "{0}: not a snapshot directory (expected a directory with one folder per 12-digit account ID)"
+    )]
     NotADirectory(PathBuf),
     #[error("{path}: {source}")]
     Io {
@@ -51,7 +53,9 @@ pub enum SnapshotError {
     },
     #[error("{file}: {source}")]
     Policy { file: PathBuf, source: PolicyError },
-    #[error("{0}: no account folders found (expected folders named by 12-digit account ID, each with iam.json)")]
+    #[error(
+        "{0}: no account folders found (expected folders named by 12-digit account ID, each with iam.json)"
+    )]
     Empty(PathBuf),
 }
 

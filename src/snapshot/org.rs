@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::load::{read_json, Loader};
+use super::load::{Loader, read_json};
 use super::{PolicyId, SnapshotError};
 use crate::arn::AccountId;
 use crate::policy::{PolicySource, parse_policy};
@@ -41,10 +41,10 @@ impl Organization {
                 break;
             }
         }
-        if let Some(r) = &self.root_id {
-            if out.last() != Some(r) {
-                out.push(r.clone());
-            }
+        if let Some(r) = &self.root_id
+            && out.last() != Some(r)
+        {
+            out.push(r.clone());
         }
         out.reverse();
         out
@@ -197,17 +197,27 @@ pub(super) fn load_organization(dir: &Path, l: &mut Loader) -> Result<Organizati
                     let s = d.policy.policy_summary;
                     let (source, map) = match s.kind.as_str() {
                         "SERVICE_CONTROL_POLICY" => (
-                            PolicySource::Scp { id: s.id.clone(), name: s.name.clone() },
+                            PolicySource::Scp {
+                                id: s.id.clone(),
+                                name: s.name.clone(),
+                            },
                             &mut org.scps,
                         ),
                         "RESOURCE_CONTROL_POLICY" => (
-                            PolicySource::Rcp { id: s.id.clone(), name: s.name.clone() },
+                            PolicySource::Rcp {
+                                id: s.id.clone(),
+                                name: s.name.clone(),
+                            },
                             &mut org.rcps,
                         ),
                         _ => continue, // tag, backup and AI policies do not grant or deny
                     };
-                    let policy = parse_policy(&d.policy.content, Arc::new(source), "$.Policy.Content")
-                        .map_err(|e| SnapshotError::Policy { file: f.clone(), source: e })?;
+                    let policy =
+                        parse_policy(&d.policy.content, Arc::new(source), "$.Policy.Content")
+                            .map_err(|e| SnapshotError::Policy {
+                                file: f.clone(),
+                                source: e,
+                            })?;
                     let pid = l.add_policy(policy);
                     let tpath = path.join(format!("{stem}.targets.json"));
                     if tpath.exists() {
@@ -216,7 +226,12 @@ pub(super) fn load_organization(dir: &Path, l: &mut Loader) -> Result<Organizati
                             map.entry(target.target_id).or_default().push(pid);
                         }
                     } else {
-                        l.warn(f, format!("no {stem}.targets.json beside it: the policy is attached nowhere"));
+                        l.warn(
+                            f,
+                            format!(
+                                "no {stem}.targets.json beside it: the policy is attached nowhere"
+                            ),
+                        );
                     }
                 }
             }
