@@ -1,5 +1,6 @@
 //! The `pathhound` command line.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -61,6 +62,18 @@ enum Format {
     Json,
 }
 
+/// Writes a line to stdout; a closed pipe (`| head`) ends output quietly instead of panicking.
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {
+        if let Err(e) = writeln!($out, $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(Ok(()));
+            }
+            return Err(e.into());
+        }
+    };
+}
+
 /// A user error: printed as one line, exit code 2.
 struct Usage(String);
 
@@ -73,6 +86,8 @@ fn load_graph(dir: &Path) -> Result<AccessGraph, Usage> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     match cli.cmd {
         Cmd::Paths { snapshot, request } => {
             let text = match std::fs::read_to_string(&request) {
@@ -96,13 +111,13 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 Ok(g) => g,
                 Err(u) => return Ok(Err(u)),
             };
-            let out = match g.resource_access_paths(&req) {
+            let resp = match g.resource_access_paths(&req) {
                 Ok(v) => v,
                 Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
             };
-            println!(
+            outln!(out, 
                 "{}",
-                serde_json::to_string_pretty(&out).context("serializing the response")?
+                serde_json::to_string_pretty(&resp).context("serializing the response")?
             );
         }
         Cmd::WhoCan {
@@ -140,7 +155,7 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                     }));
                 }
             }
-            println!("{}", serde_json::to_string_pretty(&rows)?);
+            outln!(out, "{}", serde_json::to_string_pretty(&rows)?);
         }
         Cmd::Summary { snapshot, format } => {
             let g = match load_graph(&snapshot) {
@@ -149,15 +164,15 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
             };
             let rows = g.principal_access_summary();
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+                Format::Json => outln!(out, "{}", serde_json::to_string_pretty(&rows)?),
                 Format::Table => {
                     let cat = pathhound::capability::catalogue();
-                    println!(
+                    outln!(out, 
                         "{:<60} {:<16} {:<20} {:<12} RESOURCE",
                         "PRINCIPAL", "SERVICE", "CAPABILITY", "CONDITIONAL"
                     );
                     for r in rows {
-                        println!(
+                        outln!(out, 
                             "{:<60} {:<16} {:<20} {:<12} {}",
                             r.principal,
                             cat.service_name(&r.grant.service),
@@ -172,6 +187,11 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                     }
                 }
             }
+        }
+    }
+    if let Err(e) = out.flush() {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e.into());
         }
     }
     Ok(Ok(()))

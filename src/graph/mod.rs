@@ -26,7 +26,7 @@ use crate::analyse::{Authorizer, Grant, Who};
 use crate::arn::{AccountId, Arn};
 use crate::capability::{CapSet, Capability};
 use crate::policy::model::{Effect, PrincipalPattern, PrincipalSpec};
-use crate::snapshot::{PrincipalId, PrincipalKind, ResourceId, ResourceKind, Snapshot};
+use crate::snapshot::{PrincipalId, ResourceId, ResourceKind, Snapshot};
 
 /// A node of the access graph.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -149,13 +149,11 @@ fn named_in_policy(snap: &Snapshot, r: ResourceId) -> Named {
                     if in_snapshot {
                         if arn.service() == "sts" && arn.resource_type() == "assumed-role" {
                             let role = arn.resource().split('/').nth(1).unwrap_or("");
-                            if let Some(pid) = snap.principal_ids().find(|p| {
-                                let pr = snap.principal(*p);
-                                pr.kind == PrincipalKind::Role
-                                    && pr.name == role
-                                    && Some(&pr.account) == arn.account().as_ref()
-                            }) {
-                                n.principals.push(pid);
+                            if let Some(pid) = arn
+                                .account()
+                                .and_then(|a| snap.role_by_name.get(&(a, role.to_string())))
+                            {
+                                n.principals.push(*pid);
                             }
                         }
                         // otherwise: a principal that no longer exists

@@ -237,6 +237,9 @@ pub struct Snapshot {
     pub organization: Option<Organization>,
     pub warnings: Vec<Warning>,
     pub principal_by_arn: HashMap<String, PrincipalId>,
+    pub principal_by_unique_id: HashMap<String, PrincipalId>,
+    /// (account, role name) → role; role sessions name the role without its path.
+    pub role_by_name: HashMap<(AccountId, String), PrincipalId>,
     pub resource_by_arn: HashMap<String, ResourceId>,
 }
 
