@@ -4,6 +4,7 @@
 pub mod analyse;
 pub mod arn;
 pub mod capability;
+pub mod escalation;
 pub mod graph;
 pub mod policy;
 pub mod snapshot;

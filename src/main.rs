@@ -47,6 +47,21 @@ enum Cmd {
         #[arg(long)]
         capability: Option<String>,
     },
+    /// Admins and indirect admins: every principal with a path (role assumption and
+    /// privilege-escalation primitives) to an admin, all simple paths, shortest first.
+    IndirectAdmins {
+        #[arg(long)]
+        snapshot: PathBuf,
+        /// Only admins of this account (and who can reach them).
+        #[arg(long)]
+        account: Option<String>,
+        /// Longest path, in edges.
+        #[arg(long, default_value_t = 10)]
+        max_hops: usize,
+        /// Paths reported per principal at most.
+        #[arg(long, default_value_t = 1000)]
+        max_paths: usize,
+    },
     /// Principal access summary: principal, service, capability, resource.
     Summary {
         #[arg(long)]
@@ -115,7 +130,8 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 Ok(v) => v,
                 Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
             };
-            outln!(out, 
+            outln!(
+                out,
                 "{}",
                 serde_json::to_string_pretty(&resp).context("serializing the response")?
             );
@@ -157,6 +173,32 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
             }
             outln!(out, "{}", serde_json::to_string_pretty(&rows)?);
         }
+        Cmd::IndirectAdmins {
+            snapshot,
+            account,
+            max_hops,
+            max_paths,
+        } => {
+            let account = match account
+                .as_deref()
+                .map(pathhound::arn::AccountId::parse)
+                .transpose()
+            {
+                Ok(a) => a,
+                Err(e) => return Ok(Err(Usage(format!("--account: {e}")))),
+            };
+            if !(1..=50).contains(&max_hops) {
+                return Ok(Err(Usage("--max-hops: must be from 1 to 50".into())));
+            }
+            let g = match load_graph(&snapshot) {
+                Ok(g) => g,
+                Err(u) => return Ok(Err(u)),
+            };
+            let esc = pathhound::escalation::Escalation::analyse(&g);
+            let res =
+                esc.indirect_admins(g.snapshot(), account.as_ref(), max_hops, max_paths.max(1));
+            outln!(out, "{}", serde_json::to_string_pretty(&res)?);
+        }
         Cmd::Summary { snapshot, format } => {
             let g = match load_graph(&snapshot) {
                 Ok(g) => g,
@@ -167,12 +209,17 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 Format::Json => outln!(out, "{}", serde_json::to_string_pretty(&rows)?),
                 Format::Table => {
                     let cat = pathhound::capability::catalogue();
-                    outln!(out, 
+                    outln!(
+                        out,
                         "{:<60} {:<16} {:<20} {:<12} RESOURCE",
-                        "PRINCIPAL", "SERVICE", "CAPABILITY", "CONDITIONAL"
+                        "PRINCIPAL",
+                        "SERVICE",
+                        "CAPABILITY",
+                        "CONDITIONAL"
                     );
                     for r in rows {
-                        outln!(out, 
+                        outln!(
+                            out,
                             "{:<60} {:<16} {:<20} {:<12} {}",
                             r.principal,
                             cat.service_name(&r.grant.service),
@@ -189,10 +236,10 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
             }
         }
     }
-    if let Err(e) = out.flush() {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e.into());
-        }
+    if let Err(e) = out.flush()
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
     }
     Ok(Ok(()))
 }

@@ -31,6 +31,15 @@ const RCP_SERVICES: &[&str] = &[
     "aoss",
 ];
 
+/// Changes to a principal for "what if" questions (escalation analysis).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Identity policies added to the principal's own (e.g. a group it could join).
+    pub extra_identity: Vec<PolicyId>,
+    /// Evaluate as if the principal had no permissions boundary.
+    pub drop_boundary: bool,
+}
+
 /// A caller that is not one snapshot principal.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Who {
@@ -222,6 +231,20 @@ impl Authorizer {
         target: Target<'_>,
         ctx: &RequestContext,
     ) -> Decision {
+        self.decide_with(p, action_lower, r, target, ctx, &Overrides::default())
+    }
+
+    /// [`Authorizer::decide_in`] for a hypothetical principal: `p` with extra identity policies
+    /// or without its boundary (what an escalation would make of it).
+    pub fn decide_with(
+        &self,
+        p: PrincipalId,
+        action_lower: &str,
+        r: Option<ResourceId>,
+        target: Target<'_>,
+        ctx: &RequestContext,
+        ov: &Overrides,
+    ) -> Decision {
         let snap = &*self.snap;
         let pr = snap.principal(p);
         let res: Option<&Resource> = r.map(|r| snap.resource(r));
@@ -235,15 +258,23 @@ impl Authorizer {
         // Identity layer: the principal's and its groups' policies.
         let mut id_allow = Tri::False;
         let mut deny = Tri::False;
-        for pid in snap.identity_policies(p) {
+        for pid in snap
+            .identity_policies(p)
+            .chain(ov.extra_identity.iter().copied())
+        {
             let (a, d) = self.eval_policy(pid, Layer::Identity, &req, &mut acc);
             id_allow = id_allow.or(a);
             deny = deny.or(d);
         }
         // Permissions boundary.
         let mut boundary_ok = Tri::True;
-        let has_boundary = matches!(pr.boundary, Some(BoundaryRef::Resolved(_)));
-        if let Some(BoundaryRef::Resolved(b)) = pr.boundary {
+        let boundary = if ov.drop_boundary {
+            None
+        } else {
+            pr.boundary.as_ref()
+        };
+        let has_boundary = matches!(boundary, Some(BoundaryRef::Resolved(_)));
+        if let Some(BoundaryRef::Resolved(b)) = boundary.cloned() {
             let (a, d) = self.eval_policy(b, Layer::Boundary, &req, &mut acc);
             boundary_ok = a;
             deny = deny.or(d);
@@ -505,6 +536,69 @@ impl Authorizer {
             reason,
             delegated: matches!(who, Who::Account(_)),
         }
+    }
+
+    /// Whether role `r`'s trust policy lets the AWS service `service_principal` (e.g.
+    /// `lambda.amazonaws.com`) assume it. Request keys such as `aws:SourceAccount` are unknown,
+    /// so conditions on them make the answer conditional.
+    pub fn service_can_assume(&self, r: ResourceId, service_principal: &str) -> Outcome {
+        let snap = &*self.snap;
+        let res = snap.resource(r);
+        let Some(pid) = res.policy else {
+            return Outcome::Denied;
+        };
+        let mut ctx = RequestContext::new();
+        add_resource_keys(&mut ctx, res);
+        ctx.set1("aws:PrincipalIsAWSService", "true");
+        ctx.set1("aws:PrincipalServiceName", service_principal);
+        let req = Request {
+            action: "sts:assumerole",
+            target: Target::Exact(res.arn.as_str()),
+            ctx: &ctx,
+        };
+        let pol = snap.policy(pid);
+        let mut allow = Tri::False;
+        let mut deny = Tri::False;
+        for st in &pol.statements {
+            let named = match &st.principal {
+                Some(PrincipalSpec::Principal(l)) => l.iter().any(|x| match x {
+                    PrincipalPattern::Service(s) => s == service_principal,
+                    PrincipalPattern::Everyone => true,
+                    _ => false,
+                }),
+                Some(PrincipalSpec::NotPrincipal(l)) => !l
+                    .iter()
+                    .any(|x| matches!(x, PrincipalPattern::Service(s) if s == service_principal)),
+                None => false,
+            };
+            if !named {
+                continue;
+            }
+            let t = statement_applies(st, pol.variables, &req);
+            match st.effect {
+                Effect::Allow => allow = allow.or(t),
+                Effect::Deny => deny = deny.or(t),
+            }
+        }
+        allow.and(deny.not()).into()
+    }
+
+    /// One policy on its own: allowed unless denied (used for boundaries in "what if" checks).
+    pub fn policy_allows(
+        &self,
+        pid: PolicyId,
+        action_lower: &str,
+        target: Target<'_>,
+        ctx: &RequestContext,
+    ) -> Tri {
+        let req = Request {
+            action: action_lower,
+            target,
+            ctx,
+        };
+        let mut acc = Acc::default();
+        let (a, d) = self.eval_policy(pid, Layer::Boundary, &req, &mut acc);
+        a.and(d.not())
     }
 
     /// Whether any identity policy of `p` (or its groups) allows something of `prefix`; a

@@ -5,4 +5,4 @@ mod access;
 mod authorizer;
 
 pub use access::Grant;
-pub use authorizer::{Authorizer, Who, principal_context};
+pub use authorizer::{Authorizer, Overrides, Who, principal_context};

@@ -1,0 +1,498 @@
+//! Privilege escalation: admins, escalation edges between principals, and indirect admins
+//! (principals that can become an admin through role assumption and escalation primitives).
+//!
+//! Every primitive is evaluated with the full authorizer on the exact target ARNs, with the
+//! condition keys the primitive implies (`iam:PassedToService`, `iam:PolicyARN`), so
+//! resource constraints, conditions, boundaries, SCPs and denies all apply. docs/escalation.md
+//! lists each primitive with the actions and conditions it needs.
+
+mod primitives;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::analyse::{Authorizer, Overrides};
+use crate::arn::AccountId;
+use crate::graph::{AccessGraph, CapFilter, Node};
+use crate::policy::{Decision, KeySet, Outcome, Provenance, RequestContext, Target};
+use crate::snapshot::{PrincipalId, PrincipalKind, ResourceId, Snapshot};
+
+pub use primitives::{HIJACK_RECIPES, PASS_ROLE_RECIPES};
+
+/// The ARN whose attachment stands for "any policy" in `iam:PolicyARN` conditions.
+pub const ADMIN_POLICY_ARN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+/// An edge `from → to`: `from` can obtain `to`'s permissions (or, when `terminal`, make `to`
+/// an admin and act as it).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EscEdge {
+    #[serde(skip)]
+    pub from: PrincipalId,
+    #[serde(skip)]
+    pub to: PrincipalId,
+    /// The primitive, e.g. `AssumeRole`, `iam:CreateAccessKey`, `PassRole+Lambda`.
+    pub via: String,
+    pub conditional: bool,
+    #[serde(skip_serializing_if = "KeySet::is_empty")]
+    pub condition_keys: KeySet,
+    /// A resource the snapshot cannot see that must exist for the edge to work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires: Option<String>,
+    /// The target becomes an admin through this edge (policy rewrite, boundary removal).
+    #[serde(skip)]
+    pub terminal: bool,
+    pub permits: Vec<Provenance>,
+}
+
+/// Why a principal is an admin.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminReason {
+    pub via: String,
+    pub conditional: bool,
+    pub permits: Vec<Provenance>,
+}
+
+/// Admins and escalation edges of a snapshot.
+pub struct Escalation {
+    pub admins: BTreeMap<PrincipalId, AdminReason>,
+    pub edges: Vec<EscEdge>,
+    out: HashMap<PrincipalId, Vec<usize>>,
+    into: HashMap<PrincipalId, Vec<usize>>,
+}
+
+/// Kleene AND of two outcomes.
+pub(crate) fn and(a: Outcome, b: Outcome) -> Outcome {
+    match (a, b) {
+        (Outcome::Denied, _) | (_, Outcome::Denied) => Outcome::Denied,
+        (Outcome::Allowed, x) | (x, Outcome::Allowed) => x,
+        (Outcome::Conditional(mut x), Outcome::Conditional(y)) => {
+            x.extend(y);
+            Outcome::Conditional(x)
+        }
+    }
+}
+
+/// Accumulates an all-of requirement: the outcome and the permits behind it.
+#[derive(Clone, Debug)]
+pub(crate) struct Need {
+    pub outcome: Outcome,
+    pub permits: Vec<Provenance>,
+}
+
+impl Need {
+    pub fn yes() -> Need {
+        Need {
+            outcome: Outcome::Allowed,
+            permits: Vec::new(),
+        }
+    }
+    pub fn and(mut self, d: &Decision) -> Need {
+        self.outcome = and(self.outcome, d.outcome.clone());
+        self.permits.extend(d.permits.iter().cloned());
+        self
+    }
+    pub fn and_need(mut self, n: &Need) -> Need {
+        self.outcome = and(self.outcome, n.outcome.clone());
+        self.permits.extend(n.permits.iter().cloned());
+        self
+    }
+    pub fn possible(&self) -> bool {
+        self.outcome.is_possible()
+    }
+    /// The better of two alternatives.
+    pub fn or(self, other: Need) -> Need {
+        let rank = |o: &Outcome| match o {
+            Outcome::Allowed => 2,
+            Outcome::Conditional(_) => 1,
+            Outcome::Denied => 0,
+        };
+        if rank(&other.outcome) > rank(&self.outcome) {
+            other
+        } else {
+            self
+        }
+    }
+    pub fn denied() -> Need {
+        Need {
+            outcome: Outcome::Denied,
+            permits: Vec::new(),
+        }
+    }
+}
+
+/// Evaluation helpers bound to one principal.
+pub(crate) struct Asker<'a> {
+    pub auth: &'a Authorizer,
+    pub p: PrincipalId,
+    pub ov: Overrides,
+}
+
+impl Asker<'_> {
+    pub fn ask(
+        &self,
+        action: &str,
+        r: Option<ResourceId>,
+        target: Target<'_>,
+        extra: &[(&str, &str)],
+    ) -> Decision {
+        let mut ctx: RequestContext = self.auth.context(self.p, r);
+        for (k, v) in extra {
+            ctx.set1(k, *v);
+        }
+        self.auth
+            .decide_with(self.p, action, r, target, &ctx, &self.ov)
+    }
+}
+
+fn snap_of(g: &AccessGraph) -> &Snapshot {
+    g.snapshot()
+}
+
+impl Escalation {
+    /// Finds admins and all escalation edges (including role assumption) of a graph.
+    pub fn analyse(g: &AccessGraph) -> Escalation {
+        let snap = snap_of(g);
+        let auth = &g.auth;
+        let mut admins = BTreeMap::new();
+        let mut edges = Vec::new();
+        let all: Vec<PrincipalId> = snap.principal_ids().collect();
+        let results: Vec<(PrincipalId, Option<AdminReason>, Vec<EscEdge>)> = {
+            use rayon::prelude::*;
+            all.par_iter()
+                .map(|&p| {
+                    let a = primitives::admin_reason(auth, p, Overrides::default());
+                    let es = if a.is_some() {
+                        Vec::new()
+                    } else {
+                        primitives::edges_from(g, p)
+                    };
+                    (p, a, es)
+                })
+                .collect()
+        };
+        for (p, a, es) in results {
+            if let Some(a) = a {
+                admins.insert(p, a);
+            }
+            edges.extend(es);
+        }
+        // Role assumption, direct and through account trusts.
+        let assume = CapFilter::assume();
+        for r in snap.resource_ids() {
+            let res = snap.resource(r);
+            let Some(target) = res.principal else {
+                continue;
+            };
+            if snap.principal(target).kind != PrincipalKind::Role {
+                continue;
+            }
+            for (n, e) in g.holders(r, &assume) {
+                let grants: Vec<_> = e.grants().iter().filter(|x| x.service == "sts").collect();
+                let cond = grants
+                    .iter()
+                    .any(|x| matches!(x.outcome, Outcome::Conditional(_)))
+                    && !grants.iter().any(|x| x.outcome == Outcome::Allowed);
+                let keys: KeySet = grants
+                    .iter()
+                    .filter_map(|x| x.outcome.condition_keys().cloned())
+                    .flatten()
+                    .collect();
+                let permits: Vec<Provenance> = grants
+                    .iter()
+                    .flat_map(|x| x.permits.iter().cloned())
+                    .collect();
+                match n {
+                    Node::Resource(src) => {
+                        if let Some(from) = snap.resource(src).principal
+                            && from != target
+                        {
+                            edges.push(EscEdge {
+                                from,
+                                to: target,
+                                via: "AssumeRole".into(),
+                                conditional: cond,
+                                condition_keys: if cond { keys.clone() } else { KeySet::new() },
+                                requires: None,
+                                terminal: false,
+                                permits: permits.clone(),
+                            });
+                        }
+                    }
+                    Node::Account(a) => {
+                        for from in g.delegates(&a, r, &assume).iter() {
+                            if *from == target {
+                                continue;
+                            }
+                            let d = g.delegated_grants(*from, r);
+                            let sts: Vec<_> = d.iter().filter(|x| x.service == "sts").collect();
+                            let cond = !sts.iter().any(|x| x.outcome == Outcome::Allowed);
+                            edges.push(EscEdge {
+                                from: *from,
+                                to: target,
+                                via: "AssumeRole".into(),
+                                conditional: cond,
+                                condition_keys: sts
+                                    .iter()
+                                    .filter_map(|x| x.outcome.condition_keys().cloned())
+                                    .flatten()
+                                    .collect(),
+                                requires: None,
+                                terminal: false,
+                                permits: sts
+                                    .iter()
+                                    .flat_map(|x| x.permits.iter().cloned())
+                                    .collect(),
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        edges.sort_by(|a, b| (a.from, a.to, &a.via).cmp(&(b.from, b.to, &b.via)));
+        edges.dedup_by(|a, b| a.from == b.from && a.to == b.to && a.via == b.via);
+        let mut out: HashMap<PrincipalId, Vec<usize>> = HashMap::new();
+        let mut into: HashMap<PrincipalId, Vec<usize>> = HashMap::new();
+        for (i, e) in edges.iter().enumerate() {
+            out.entry(e.from).or_default().push(i);
+            into.entry(e.to).or_default().push(i);
+        }
+        Escalation {
+            admins,
+            edges,
+            out,
+            into,
+        }
+    }
+
+    /// Escalation edges (not plain role assumption) into `to`.
+    pub fn escalations_into(&self, to: PrincipalId) -> impl Iterator<Item = &EscEdge> {
+        self.into
+            .get(&to)
+            .into_iter()
+            .flatten()
+            .map(|i| &self.edges[*i])
+            .filter(|e| e.via != "AssumeRole" && e.from != e.to)
+    }
+
+    /// Escalation edges out of `from`.
+    pub fn edges_from(&self, from: PrincipalId) -> impl Iterator<Item = &EscEdge> {
+        self.out
+            .get(&from)
+            .into_iter()
+            .flatten()
+            .map(|i| &self.edges[*i])
+    }
+
+    /// Every principal with a path to an admin (of `account`, if given): all simple paths of
+    /// at most `max_hops` edges, shortest first, at most `cap` per principal.
+    pub fn indirect_admins(
+        &self,
+        snap: &Snapshot,
+        account: Option<&AccountId>,
+        max_hops: usize,
+        cap: usize,
+    ) -> IndirectAdmins {
+        let is_target_admin = |p: PrincipalId| {
+            self.admins.contains_key(&p) && account.is_none_or(|a| snap.principal(p).account == *a)
+        };
+        let terminal_ok =
+            |e: &EscEdge| e.terminal && account.is_none_or(|a| snap.principal(e.to).account == *a);
+        // Hops to the nearest admin, by reverse BFS; a terminal edge reaches one in one hop.
+        let mut dist: HashMap<PrincipalId, usize> = HashMap::new();
+        let mut q = VecDeque::new();
+        for p in self.admins.keys().copied().filter(|p| is_target_admin(*p)) {
+            dist.insert(p, 0);
+            q.push_back(p);
+        }
+        let mut sources: Vec<PrincipalId> = self
+            .edges
+            .iter()
+            .filter(|e| terminal_ok(e))
+            .map(|e| e.from)
+            .collect();
+        sources.sort();
+        sources.dedup();
+        for p in sources {
+            if let std::collections::hash_map::Entry::Vacant(v) = dist.entry(p) {
+                v.insert(1);
+                q.push_back(p);
+            }
+        }
+        while let Some(u) = q.pop_front() {
+            let du = dist[&u];
+            if du >= max_hops {
+                continue;
+            }
+            for i in self.into.get(&u).into_iter().flatten() {
+                let v = self.edges[*i].from;
+                if let std::collections::hash_map::Entry::Vacant(e) = dist.entry(v) {
+                    e.insert(du + 1);
+                    q.push_back(v);
+                }
+            }
+        }
+        let mut candidates: Vec<PrincipalId> = dist
+            .keys()
+            .copied()
+            .filter(|p| !is_target_admin(*p))
+            .collect();
+        candidates.sort_by(|a, b| snap.principal(*a).arn.cmp(&snap.principal(*b).arn));
+        let mut out = Vec::new();
+        for p in candidates {
+            let mut paths: Vec<Vec<usize>> = Vec::new();
+            let mut capped = false;
+            let mut stack: Vec<usize> = Vec::new();
+            let mut on: BTreeSet<PrincipalId> = BTreeSet::from([p]);
+            self.dfs(
+                p,
+                &dist,
+                max_hops,
+                cap,
+                &is_target_admin,
+                &terminal_ok,
+                &mut stack,
+                &mut on,
+                &mut paths,
+                &mut capped,
+            );
+            if paths.is_empty() {
+                continue;
+            }
+            paths.sort_by(|a, b| {
+                a.len().cmp(&b.len()).then_with(|| {
+                    let k = |x: &Vec<usize>| -> Vec<(String, String)> {
+                        x.iter()
+                            .map(|i| {
+                                (
+                                    snap.principal(self.edges[*i].to).arn.to_string(),
+                                    self.edges[*i].via.clone(),
+                                )
+                            })
+                            .collect()
+                    };
+                    k(a).cmp(&k(b))
+                })
+            });
+            out.push(IndirectAdmin {
+                principal: snap.principal(p).arn.to_string(),
+                paths: paths
+                    .iter()
+                    .map(|path| {
+                        path.iter()
+                            .map(|i| {
+                                let e = &self.edges[*i];
+                                PathStep {
+                                    from: snap.principal(e.from).arn.to_string(),
+                                    to: snap.principal(e.to).arn.to_string(),
+                                    via: e.via.clone(),
+                                    conditional: e.conditional || e.requires.is_some(),
+                                    requires: e.requires.clone(),
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect(),
+                paths_capped: capped,
+            });
+        }
+        IndirectAdmins {
+            admins: self
+                .admins
+                .keys()
+                .filter(|p| is_target_admin(**p))
+                .map(|p| snap.principal(*p).arn.to_string())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            indirect_admins: out,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dfs(
+        &self,
+        at: PrincipalId,
+        dist: &HashMap<PrincipalId, usize>,
+        max_hops: usize,
+        cap: usize,
+        is_admin: &dyn Fn(PrincipalId) -> bool,
+        terminal_ok: &dyn Fn(&EscEdge) -> bool,
+        stack: &mut Vec<usize>,
+        on: &mut BTreeSet<PrincipalId>,
+        paths: &mut Vec<Vec<usize>>,
+        capped: &mut bool,
+    ) {
+        for &i in self.out.get(&at).into_iter().flatten() {
+            if paths.len() >= cap {
+                *capped = true;
+                return;
+            }
+            let e = &self.edges[i];
+            if stack.len() + 1 > max_hops {
+                return;
+            }
+            if terminal_ok(e) || is_admin(e.to) {
+                stack.push(i);
+                paths.push(stack.clone());
+                stack.pop();
+                continue;
+            }
+            if on.contains(&e.to) {
+                continue;
+            }
+            match dist.get(&e.to) {
+                Some(d) if stack.len() + 1 + d <= max_hops => {}
+                _ => continue,
+            }
+            stack.push(i);
+            on.insert(e.to);
+            self.dfs(
+                e.to,
+                dist,
+                max_hops,
+                cap,
+                is_admin,
+                terminal_ok,
+                stack,
+                on,
+                paths,
+                capped,
+            );
+            on.remove(&e.to);
+            stack.pop();
+        }
+    }
+}
+
+/// One hop of an indirect-admin path.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PathStep {
+    pub from: String,
+    pub to: String,
+    pub via: String,
+    pub conditional: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndirectAdmin {
+    pub principal: String,
+    pub paths: Vec<Vec<PathStep>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub paths_capped: bool,
+}
+
+/// The answer of `pathhound indirect-admins`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndirectAdmins {
+    pub admins: Vec<String>,
+    pub indirect_admins: Vec<IndirectAdmin>,
+}
