@@ -1,0 +1,133 @@
+//! One snapshot per privilege-escalation primitive and per false-positive trap
+//! (tests/fixtures/escalation, written by scripts/gen_escalation_fixtures.py). Each case's
+//! expected.json says what must (or must not) be reported.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use pathhound::escalation::Escalation;
+use pathhound::graph::AccessGraph;
+use serde_json::Value;
+
+fn check(case: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/escalation")
+        .join(case);
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let snap =
+        pathhound::snapshot::load(&dir.join("snapshot")).unwrap_or_else(|e| panic!("{case}: {e}"));
+    assert!(snap.warnings.is_empty(), "{case}: {:?}", snap.warnings);
+    let g = AccessGraph::build(Arc::new(snap));
+    let esc = Escalation::analyse(&g);
+    let res = esc.indirect_admins(g.snapshot(), None, 10, 100);
+    let v = serde_json::to_value(&res).unwrap();
+    let attacker = expected["attacker"].as_str().unwrap();
+    let entry = res.indirect_admins.iter().find(|e| e.principal == attacker);
+    if expected["absent"] == true {
+        assert!(
+            entry.is_none(),
+            "{case}: {attacker} must not be an indirect admin: {v:#}"
+        );
+        assert!(
+            !res.admins.iter().any(|a| a == attacker),
+            "{case}: {attacker} must not be an admin"
+        );
+        return;
+    }
+    if expected["admin"] == true {
+        assert!(
+            res.admins.iter().any(|a| a == attacker),
+            "{case}: {attacker} must be an admin: {v:#}"
+        );
+        let p = g.snapshot().find_principal(attacker).unwrap();
+        assert_eq!(
+            esc.admins[&p].via,
+            expected["via"].as_str().unwrap(),
+            "{case}"
+        );
+        return;
+    }
+    let entry = entry.unwrap_or_else(|| panic!("{case}: {attacker} is not reported: {v:#}"));
+    let want_via = expected["via"].as_str().unwrap();
+    let want_to = expected["to"].as_str().unwrap();
+    let hop = entry
+        .paths
+        .iter()
+        .filter_map(|p| p.first())
+        .find(|s| s.via == want_via && s.to == want_to)
+        .unwrap_or_else(|| panic!("{case}: no path starts with {want_via} to {want_to}: {v:#}"));
+    assert_eq!(
+        hop.conditional,
+        expected["conditional"].as_bool().unwrap(),
+        "{case}: conditional flag"
+    );
+    // The shortest path is listed first.
+    let lens: Vec<usize> = entry.paths.iter().map(Vec::len).collect();
+    assert!(
+        lens.windows(2).all(|w| w[0] <= w[1]),
+        "{case}: paths not shortest first"
+    );
+}
+
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        $( #[test] fn $name() { check(stringify!($name)); } )*
+        /// Every fixture directory has a test above.
+        #[test]
+        fn every_fixture_has_a_test() {
+            let listed: Vec<&str> = vec![$(stringify!($name)),*];
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/escalation");
+            let mut on_disk: Vec<String> = std::fs::read_dir(dir).unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+            on_disk.sort();
+            assert_eq!(on_disk, listed);
+        }
+    };
+}
+
+cases!(
+    boundary_DeleteRolePermissionsBoundary,
+    boundary_PutRolePermissionsBoundary,
+    hijack_cloudformation_UpdateStack,
+    hijack_ec2_instance_connect,
+    hijack_ecs_ExecuteCommand,
+    hijack_glue_UpdateDevEndpoint,
+    hijack_lambda_UpdateFunctionCode,
+    hijack_sagemaker_presigned_url,
+    hijack_ssm_SendCommand,
+    hijack_ssm_StartSession,
+    join_AddUserToGroup,
+    passrole_AppRunner,
+    passrole_AutoScaling,
+    passrole_CloudFormation,
+    passrole_CodeBuild,
+    passrole_DataPipeline,
+    passrole_EC2,
+    passrole_ECS,
+    passrole_Glue,
+    passrole_Lambda,
+    passrole_SageMaker,
+    retrust_UpdateAssumeRolePolicy,
+    rewrite_AttachGroupPolicy,
+    rewrite_AttachRolePolicy,
+    rewrite_AttachUserPolicy,
+    rewrite_CreatePolicyVersion,
+    rewrite_PutGroupPolicy,
+    rewrite_PutRolePolicy,
+    rewrite_PutUserPolicy,
+    rewrite_SetDefaultPolicyVersion,
+    self_CreateRole,
+    self_PutUserPolicy,
+    takeover_CreateAccessKey,
+    takeover_CreateLoginProfile,
+    takeover_UpdateLoginProfile,
+    trap_allow_and_deny_same_policy,
+    trap_boundary_removes_primitive,
+    trap_compute_without_passrole,
+    trap_explicit_deny_elsewhere,
+    trap_passed_to_other_service,
+    trap_passrole_without_compute,
+    trap_resource_constraint,
+    trap_trust_forbids_service,
+);
