@@ -131,3 +131,30 @@ cases!(
     trap_resource_constraint,
     trap_trust_forbids_service,
 );
+
+#[test]
+fn access_paths_follow_escalation_edges_only_when_asked() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/escalation/passrole_Lambda/snapshot");
+    let g = AccessGraph::build(Arc::new(pathhound::snapshot::load(&dir).unwrap()));
+    let admin = "arn:aws:iam::111111111111:role/admin-role";
+    let mut body = serde_json::json!({
+        "resourceIds": [admin], "service": "STS",
+        "principalAccessCapabilities": ["use-resource"], "accessCapabilityOperator": "OR"});
+    let req = pathhound::graph::paths::PathRequest::from_json(&body).unwrap();
+    let v = g.resource_access_paths(&req).unwrap();
+    assert_eq!(
+        v["resourceAccessPaths"][admin]["accessPaths"],
+        serde_json::json!([])
+    );
+    body["includeEscalationEdges"] = true.into();
+    let req = pathhound::graph::paths::PathRequest::from_json(&body).unwrap();
+    let v = g.resource_access_paths(&req).unwrap();
+    assert_eq!(
+        v["resourceAccessPaths"][admin]["accessPaths"],
+        serde_json::json!([{"nodes": ["arn:aws:iam::111111111111:user/attacker"], "truncated": false, "cycle": false}])
+    );
+    body["includeEscalationEdges"] = "yes".into();
+    let e = pathhound::graph::paths::PathRequest::from_json(&body).unwrap_err();
+    assert_eq!(e.field, "includeEscalationEdges");
+}

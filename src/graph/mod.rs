@@ -98,6 +98,7 @@ pub struct AccessGraph {
     index: HashMap<Node, NodeIndex>,
     by_account: HashMap<AccountId, Vec<PrincipalId>>,
     delegate_cache: Mutex<HashMap<DelegateKey, Arc<Vec<PrincipalId>>>>,
+    escalation: std::sync::OnceLock<crate::escalation::Escalation>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -275,11 +276,18 @@ impl AccessGraph {
             index,
             by_account,
             delegate_cache: Mutex::new(HashMap::new()),
+            escalation: std::sync::OnceLock::new(),
         }
     }
 
     pub fn snapshot(&self) -> &Snapshot {
         self.auth.snapshot()
+    }
+
+    /// Admins and escalation edges, analysed on first use.
+    pub fn escalation(&self) -> &crate::escalation::Escalation {
+        self.escalation
+            .get_or_init(|| crate::escalation::Escalation::analyse(self))
     }
 
     pub fn node_index(&self, n: &Node) -> Option<NodeIndex> {

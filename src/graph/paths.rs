@@ -45,6 +45,9 @@ pub struct PathRequest {
     pub filter: CapFilter,
     pub max_nodes: usize,
     pub path_cap: usize,
+    /// Also follow privilege-escalation edges into principals (off by default, so seed 001's
+    /// answers stay exact).
+    pub include_escalation: bool,
 }
 
 impl PathRequest {
@@ -62,10 +65,11 @@ impl PathRequest {
                     | "principalAccessCapabilities"
                     | "accessCapabilityOperator"
                     | "maxAccessPathNodes"
+                    | "includeEscalationEdges"
             ) {
                 return Err(bad(
                     k,
-                    "unknown field (expected resourceIds, service, principalAccessCapabilities, accessCapabilityOperator, maxAccessPathNodes)",
+                    "unknown field (expected resourceIds, service, principalAccessCapabilities, accessCapabilityOperator, maxAccessPathNodes, includeEscalationEdges)",
                 ));
             }
         }
@@ -171,6 +175,16 @@ impl PathRequest {
                 ));
             }
         };
+        let include_escalation = match obj.get("includeEscalationEdges") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(bad(
+                    "includeEscalationEdges",
+                    format!("must be true or false, got {other}"),
+                ));
+            }
+        };
         Ok(PathRequest {
             resources,
             service,
@@ -181,6 +195,7 @@ impl PathRequest {
             },
             max_nodes,
             path_cap: DEFAULT_PATH_CAP,
+            include_escalation,
         })
     }
 }
@@ -263,14 +278,18 @@ impl AccessGraph {
 
     /// Nodes that can reach `step`: who can assume a role; the principals of an account
     /// that can use the trust that led to it; nothing for users and outsiders.
-    fn expand(&self, step: &Step) -> Vec<Step> {
+    fn expand(&self, step: &Step, req: &PathRequest) -> Vec<Step> {
         match &step.node {
             Node::Resource(r) => {
                 let res = self.snapshot().resource(*r);
-                match res.principal.map(|p| self.snapshot().principal(p).kind) {
+                let mut v = match res.principal.map(|p| self.snapshot().principal(p).kind) {
                     Some(PrincipalKind::Role) => self.children(*r, &CapFilter::assume()),
                     _ => Vec::new(),
+                };
+                if req.include_escalation {
+                    self.add_escalation_children(*r, &mut v);
                 }
+                v
             }
             Node::Account(a) => {
                 let Some((r, filter)) = &step.via else {
@@ -297,6 +316,32 @@ impl AccessGraph {
         }
     }
 
+    /// Principals that can escalate into the principal `r` stands for, after `v`'s own
+    /// children (deduplicated, sorted by id).
+    fn add_escalation_children(&self, r: ResourceId, v: &mut Vec<Step>) {
+        let snap = self.snapshot();
+        let Some(p) = snap.resource(r).principal else {
+            return;
+        };
+        let mut extra: Vec<Step> = self
+            .escalation()
+            .escalations_into(p)
+            .map(|e| {
+                let n = Node::Resource(snap.principal(e.from).resource);
+                let id = self.node_id(&n);
+                Step {
+                    node: n,
+                    via: None,
+                    id,
+                }
+            })
+            .filter(|s| !v.iter().any(|x| x.id == s.id))
+            .collect();
+        extra.sort_by(|a, b| a.id.cmp(&b.id));
+        extra.dedup_by(|a, b| a.id == b.id);
+        v.extend(extra);
+    }
+
     /// Access paths to one resource.
     pub fn access_paths(&self, r: ResourceId, req: &PathRequest) -> ResourcePaths {
         let res = self.snapshot().resource(r);
@@ -305,7 +350,11 @@ impl AccessGraph {
         let mut capped = false;
         let mut path: Vec<Step> = Vec::new();
         let mut on_path: Vec<String> = vec![root_id];
-        for child in self.children(r, &req.filter) {
+        let mut first = self.children(r, &req.filter);
+        if req.include_escalation {
+            self.add_escalation_children(r, &mut first);
+        }
+        for child in first {
             if capped {
                 break;
             }
@@ -345,7 +394,7 @@ impl AccessGraph {
             return;
         }
         let Some(last) = path.last() else { return };
-        let kids = self.expand(last);
+        let kids = self.expand(last, req);
         let ids: Vec<String> = path.iter().map(|s| s.id.clone()).collect();
         if path.len() >= req.max_nodes {
             push(out, capped, req.path_cap, ids, !kids.is_empty(), false);
