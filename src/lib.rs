@@ -8,3 +8,4 @@ pub mod escalation;
 pub mod graph;
 pub mod policy;
 pub mod snapshot;
+pub mod synth;
