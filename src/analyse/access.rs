@@ -115,11 +115,19 @@ impl Authorizer {
             {
                 continue;
             }
-            // Cheap filter: nothing can grant without an identity statement for the service
-            // or a resource policy that governs it.
+            // Cheap filters, so that analysis stays linear in the principals a policy names:
+            // nothing is granted without an identity statement for the service or a resource
+            // policy that names the principal (itself, its account, or anyone); and a role's
+            // trust policy or a KMS key policy must name it whatever its identity policies say.
             let rp_governs =
                 res.policy.is_some() && !(res.kind == ResourceKind::IAMRole && *prefix != "sts");
-            if !rp_governs && !self.identity_touches(p, prefix) {
+            let rp_names = rp_governs && self.resource_policy_may_name(r, p);
+            let trust_like = (res.kind == ResourceKind::IAMRole && *prefix == "sts")
+                || (res.kind == ResourceKind::KMSKey && *prefix == "kms");
+            if trust_like && !rp_names {
+                continue;
+            }
+            if !rp_names && !self.identity_touches(p, prefix) {
                 continue;
             }
             let mut best: BTreeMap<Capability, (Decision, usize)> = BTreeMap::new();

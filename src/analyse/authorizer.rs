@@ -601,6 +601,26 @@ impl Authorizer {
         a.and(d.not())
     }
 
+    /// Whether `r`'s resource policy could apply to `p`: some statement names it, its account,
+    /// or everyone (NotPrincipal counts as everyone). A cheap, conservative filter.
+    pub fn resource_policy_may_name(&self, r: ResourceId, p: PrincipalId) -> bool {
+        let snap = &*self.snap;
+        let Some(pid) = snap.resource(r).policy else {
+            return false;
+        };
+        let pr = snap.principal(p);
+        snap.policy(pid)
+            .statements
+            .iter()
+            .any(|st| match &st.principal {
+                Some(PrincipalSpec::Principal(l)) => {
+                    l.iter().any(|x| self.named(pr, x) != Named::No)
+                }
+                Some(PrincipalSpec::NotPrincipal(_)) => true,
+                None => false,
+            })
+    }
+
     /// Whether any identity policy of `p` (or its groups) allows something of `prefix`; a
     /// cheap filter before evaluating every action of a service.
     pub fn identity_touches(&self, p: PrincipalId, prefix: &str) -> bool {
