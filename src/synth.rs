@@ -1124,12 +1124,20 @@ fn write_account(plan: &Plan, i: usize, o: &mut Out<'_>) -> Result<(), SynthErro
                 ];
                 named.sort();
                 named.dedup();
-                let dev = plan.principal_arn(i, plan.pick_of(&mut rng, i, Kind::DevUser));
+                // ABAC: a developer may assume it when tagged with the right team (the
+                // developer's own team most of the time, so the condition is satisfiable).
+                let d = plan.pick_of(&mut rng, i, Kind::DevUser);
+                let dev = plan.principal_arn(i, d);
+                let want = if rng.percent(70) {
+                    TEAMS[d % TEAMS.len()]
+                } else {
+                    team
+                };
                 doc(vec![
                     trust(json!({"AWS": named}), None),
                     trust(
                         json!({"AWS": dev}),
-                        Some(json!({"StringEquals": {"aws:PrincipalTag/team": team}})),
+                        Some(json!({"StringEquals": {"aws:PrincipalTag/team": want}})),
                     ),
                 ])
             }

@@ -13,8 +13,13 @@ use serde_json::{Value, json};
 struct Tmp(PathBuf);
 impl Tmp {
     fn new(tag: &str) -> Tmp {
-        let p =
-            std::env::temp_dir().join(format!("pathhound-snapfiles-{tag}-{}", std::process::id()));
+        // unique per call: tests run in parallel threads of one process
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!(
+            "pathhound-snapfiles-{tag}-{}-{n}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
         Tmp(p)

@@ -64,7 +64,45 @@ enum Named {
 /// Evaluates requests of snapshot principals against the snapshot's policies.
 pub struct Authorizer {
     snap: Arc<Snapshot>,
-    contexts: Vec<RequestContext>,
+    contexts: Vec<Arc<RequestContext>>,
+    touches: Vec<Touches>,
+    /// Organization levels (root → OUs → account) of every member account.
+    org_levels: std::collections::HashMap<AccountId, Vec<String>>,
+}
+
+/// Service prefixes a principal's Allow statements can reach (`all` for `*` or NotAction).
+struct Touches {
+    all: bool,
+    prefixes: Vec<String>,
+}
+
+fn touches_of(snap: &Snapshot, p: PrincipalId) -> Touches {
+    use crate::policy::model::ActionSpec;
+    let mut t = Touches {
+        all: false,
+        prefixes: Vec::new(),
+    };
+    for pid in snap.identity_policies(p) {
+        for st in &snap.policy(pid).statements {
+            if st.effect != Effect::Allow {
+                continue;
+            }
+            match &st.action {
+                ActionSpec::NotAction(_) => t.all = true,
+                ActionSpec::Action(l) => {
+                    for a in l {
+                        match a.split_once(':') {
+                            Some((pfx, _)) => t.prefixes.push(pfx.to_string()),
+                            None => t.all = true,
+                        }
+                    }
+                }
+            }
+        }
+    }
+    t.prefixes.sort();
+    t.prefixes.dedup();
+    t
 }
 
 /// Accumulated result of evaluating one layer's statements.
@@ -85,9 +123,23 @@ impl Authorizer {
     pub fn new(snap: Arc<Snapshot>) -> Self {
         let contexts = snap
             .principal_ids()
-            .map(|p| principal_context(&snap, snap.principal(p)))
+            .map(|p| Arc::new(principal_context(&snap, snap.principal(p))))
             .collect();
-        Authorizer { snap, contexts }
+        let touches = snap.principal_ids().map(|p| touches_of(&snap, p)).collect();
+        let mut org_levels = std::collections::HashMap::new();
+        if let Some(org) = &snap.organization {
+            for a in snap.accounts.keys() {
+                if org.is_member(a) && !org.is_management(a) {
+                    org_levels.insert(a.clone(), org.levels(a));
+                }
+            }
+        }
+        Authorizer {
+            snap,
+            contexts,
+            touches,
+            org_levels,
+        }
     }
 
     pub fn snapshot(&self) -> &Snapshot {
@@ -96,7 +148,7 @@ impl Authorizer {
 
     /// The request context of a principal acting on a resource (or on `*`).
     pub fn context(&self, p: PrincipalId, r: Option<ResourceId>) -> RequestContext {
-        let mut ctx = self.contexts[p.0 as usize].clone();
+        let mut ctx = RequestContext::child_of(self.contexts[p.0 as usize].clone());
         if let Some(r) = r {
             add_resource_keys(&mut ctx, self.snap.resource(r))
         }
@@ -155,15 +207,32 @@ impl Authorizer {
         let Some(org) = &self.snap.organization else {
             return (Tri::True, Tri::False);
         };
-        if !org.is_member(account) || org.is_management(account) {
+        let Some(levels) = self.org_levels.get(account) else {
+            // not a member, the management account, or not in the snapshot
+            if !org.is_member(account) || org.is_management(account) {
+                return (Tri::True, Tri::False);
+            }
+            return self.org_layer_levels(&org.levels(account), rcp, req, acc);
+        };
+        self.org_layer_levels(levels, rcp, req, acc)
+    }
+
+    fn org_layer_levels(
+        &self,
+        levels: &[String],
+        rcp: bool,
+        req: &Request<'_>,
+        acc: &mut Acc,
+    ) -> (Tri, Tri) {
+        let Some(org) = &self.snap.organization else {
             return (Tri::True, Tri::False);
-        }
+        };
         let map = if rcp { &org.rcps } else { &org.scps };
         let layer = if rcp { Layer::Rcp } else { Layer::Scp };
         let mut allow = Tri::True;
         let mut deny = Tri::False;
-        for level in org.levels(account) {
-            let Some(pols) = map.get(&level) else {
+        for level in levels {
+            let Some(pols) = map.get(level) else {
                 continue;
             };
             let mut level_allow = Tri::False;
@@ -279,14 +348,6 @@ impl Authorizer {
             boundary_ok = a;
             deny = deny.or(d);
         }
-        // SCPs of the caller's account (service-linked roles are exempt).
-        let (scp_allow, scp_deny) = if pr.is_service_linked() {
-            (Tri::True, Tri::False)
-        } else {
-            self.org_layer(&pr.account, false, &req, &mut acc)
-        };
-        deny = deny.or(scp_deny);
-
         let service = action_lower.split(':').next().unwrap_or("");
         let mut rcp_allow = Tri::True;
         // Resource policy, when it governs this action.
@@ -296,11 +357,6 @@ impl Authorizer {
         let mut trust_like = false;
         if let Some(res) = res {
             same_account = res.account == pr.account;
-            if RCP_SERVICES.contains(&service) {
-                let (a, d) = self.org_layer(&res.account, true, &req, &mut acc);
-                rcp_allow = a;
-                deny = deny.or(d);
-            }
             let governs = match res.kind {
                 ResourceKind::IAMRole => service == "sts",
                 ResourceKind::IAMUser => false,
@@ -409,6 +465,24 @@ impl Authorizer {
             }
         };
         let allowed = direct.clone().or(delegated.clone());
+        // Organization ceilings only matter for something that could be allowed: most
+        // questions the analyser asks end before them.
+        let mut scp_allow = Tri::True;
+        if allowed.possible() && deny != Tri::True {
+            // SCPs of the caller's account (service-linked roles are exempt).
+            if !pr.is_service_linked() {
+                let (a, d) = self.org_layer(&pr.account, false, &req, &mut acc);
+                scp_allow = a;
+                deny = deny.or(d);
+            }
+            if let Some(res) = res {
+                if RCP_SERVICES.contains(&service) {
+                    let (a, d) = self.org_layer(&res.account, true, &req, &mut acc);
+                    rcp_allow = a;
+                    deny = deny.or(d);
+                }
+            }
+        }
         let total = allowed
             .clone()
             .and(scp_allow.clone())
@@ -624,12 +698,11 @@ impl Authorizer {
     /// Whether any identity policy of `p` (or its groups) allows something of `prefix`; a
     /// cheap filter before evaluating every action of a service.
     pub fn identity_touches(&self, p: PrincipalId, prefix: &str) -> bool {
-        self.snap.identity_policies(p).any(|pid| {
-            self.snap.policy(pid).statements.iter().any(|s| {
-                s.effect == Effect::Allow
-                    && crate::policy::eval::action_spec_touches_service(&s.action, prefix)
-            })
-        })
+        let t = &self.touches[p.0 as usize];
+        t.all
+            || t.prefixes
+                .iter()
+                .any(|pp| crate::policy::pattern::glob_match(pp, prefix))
     }
 }
 

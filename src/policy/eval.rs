@@ -75,6 +75,8 @@ pub struct RequestContext {
     values: BTreeMap<String, Vec<String>>,
     absent: BTreeSet<String>,
     complete_prefixes: Vec<String>,
+    /// Keys known here override the parent's (a resource's keys on top of a principal's).
+    parent: Option<std::sync::Arc<RequestContext>>,
 }
 
 /// The state of one key.
@@ -110,6 +112,13 @@ impl RequestContext {
         self.complete_prefixes.push(prefix.to_ascii_lowercase());
         self
     }
+    /// A context that adds to `parent` without copying it.
+    pub fn child_of(parent: std::sync::Arc<RequestContext>) -> Self {
+        RequestContext {
+            parent: Some(parent),
+            ..Default::default()
+        }
+    }
     pub fn lookup(&self, key_lower: &str) -> Knowledge<'_> {
         if let Some(v) = self.values.get(key_lower) {
             return Knowledge::Present(v);
@@ -122,7 +131,10 @@ impl RequestContext {
         {
             return Knowledge::Absent;
         }
-        Knowledge::Unknown
+        match &self.parent {
+            Some(p) => p.lookup(key_lower),
+            None => Knowledge::Unknown,
+        }
     }
 }
 

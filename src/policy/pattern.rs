@@ -173,16 +173,20 @@ pub fn arn_relation(policy: &str, request: &str, rel: ArnRelation) -> bool {
     if policy == "*" {
         return true;
     }
+    let cmp = |p: &str, r: &str| match rel {
+        ArnRelation::Matches => glob_match(p, r),
+        ArnRelation::Intersects => intersects(p, r),
+        ArnRelation::Covers => covers(p, r),
+    };
     let f = |p: &str, r: &str, ci: bool| -> bool {
-        let (p, r) = if ci {
-            (p.to_ascii_lowercase(), r.to_ascii_lowercase())
+        if p == "*" || (p == r && !p.contains(['*', '?'])) {
+            return true;
+        }
+        let has_upper = |s: &str| s.bytes().any(|b| b.is_ascii_uppercase());
+        if ci && (has_upper(p) || has_upper(r)) {
+            cmp(&p.to_ascii_lowercase(), &r.to_ascii_lowercase())
         } else {
-            (p.to_string(), r.to_string())
-        };
-        match rel {
-            ArnRelation::Matches => glob_match(&p, &r),
-            ArnRelation::Intersects => intersects(&p, &r),
-            ArnRelation::Covers => covers(&p, &r),
+            cmp(p, r)
         }
     };
     match (arn_segments(policy), arn_segments(request)) {
