@@ -140,7 +140,7 @@ impl Authorizer {
                     .filter(|c| wanted.contains(*c))
                     .filter(|c| best.get(c).is_none_or(|(d, _)| rank(d) != (2, 1)))
                     .collect();
-                if open.is_empty() {
+                if open.is_empty() || (!rp_names && !self.identity_may_allow(p, &a.lower)) {
                     continue;
                 }
                 let children;

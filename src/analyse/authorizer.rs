@@ -695,6 +695,17 @@ impl Authorizer {
             })
     }
 
+    /// Whether some identity Allow statement of `p` names the action (ignoring resources
+    /// and conditions): without one, only a resource policy could allow it.
+    pub fn identity_may_allow(&self, p: PrincipalId, action_lower: &str) -> bool {
+        self.snap.identity_policies(p).any(|pid| {
+            self.snap.policy(pid).statements.iter().any(|st| {
+                st.effect == Effect::Allow
+                    && crate::policy::eval::action_matches(&st.action, action_lower)
+            })
+        })
+    }
+
     /// Whether any identity policy of `p` (or its groups) allows something of `prefix`; a
     /// cheap filter before evaluating every action of a service.
     pub fn identity_touches(&self, p: PrincipalId, prefix: &str) -> bool {
