@@ -2,6 +2,8 @@
 //! (tests/fixtures/escalation, written by scripts/gen_escalation_fixtures.py). Each case's
 //! expected.json says what must (or must not) be reported.
 
+#![allow(non_snake_case)] // test names carry the AWS action names
+
 use std::path::Path;
 use std::sync::Arc;
 

@@ -57,8 +57,12 @@ enum Named {
     Account,
     /// `*` (possibly narrowed by conditions).
     Everyone,
-    /// The caller's own ARN (user, role, or a session of the role).
+    /// The caller's own ARN (user or role).
     Direct,
+    /// A session of the role (`arn:aws:sts::A:assumed-role/NAME/SESSION`): unlike a grant to
+    /// the role ARN, not limited by the role's permissions boundary (IAM user guide,
+    /// evaluation logic table).
+    Session,
 }
 
 /// Evaluates requests of snapshot principals against the snapshot's policies.
@@ -266,7 +270,7 @@ impl Authorizer {
                 {
                     let role = n.split('/').next().unwrap_or("");
                     if role == p.name {
-                        return Named::Direct;
+                        return Named::Session;
                     }
                 }
                 Named::No
@@ -351,7 +355,7 @@ impl Authorizer {
         let service = action_lower.split(':').next().unwrap_or("");
         let mut rcp_allow = Tri::True;
         // Resource policy, when it governs this action.
-        let mut rp = [Tri::False, Tri::False, Tri::False, Tri::False]; // by Named
+        let mut rp = [Tri::False, Tri::False, Tri::False, Tri::False, Tri::False]; // by Named
         let mut rp_policy_present = false;
         let mut same_account = true;
         let mut trust_like = false;
@@ -380,7 +384,9 @@ impl Authorizer {
                         Some(PrincipalSpec::NotPrincipal(l)) => {
                             // Exempt only if the principal itself and its account are listed
                             // (AWS checks account, then principal); a boundary never exempts.
-                            let listed_self = l.iter().any(|x| self.named(pr, x) == Named::Direct);
+                            let listed_self = l.iter().any(|x| {
+                                matches!(self.named(pr, x), Named::Direct | Named::Session)
+                            });
                             let listed_acct = l.iter().any(|x| self.named(pr, x) == Named::Account);
                             let exempt = listed_self
                                 && listed_acct
@@ -416,13 +422,16 @@ impl Authorizer {
                 }
             }
         }
-        let [_, rp_account, rp_everyone, rp_direct] = rp;
+        let [_, rp_account, rp_everyone, rp_direct, rp_session] = rp;
         let identity_path = id_allow.clone().and(boundary_ok.clone());
         // Disjuncts that grant without delegation, and the delegated one.
         let (direct, delegated, no_allow_reason) = if res.is_none() {
             (identity_path.clone(), Tri::False, DenyReason::NoAllow)
         } else if !same_account {
-            let rp_any = rp_direct.clone().or(rp_everyone.clone());
+            let rp_any = rp_direct
+                .clone()
+                .or(rp_everyone.clone())
+                .or(rp_session.clone());
             (
                 identity_path.clone().and(rp_any),
                 identity_path.clone().and(rp_account.clone()),
@@ -443,7 +452,8 @@ impl Authorizer {
                 rp_direct.clone().and(boundary_ok.clone())
             } else {
                 rp_direct.clone()
-            };
+            }
+            .or(rp_session.clone());
             let rp_grant = named_direct.or(rp_everyone.clone());
             if trust_like {
                 let kms = res.is_some_and(|r| r.kind == ResourceKind::KMSKey);
@@ -475,12 +485,12 @@ impl Authorizer {
                 scp_allow = a;
                 deny = deny.or(d);
             }
-            if let Some(res) = res {
-                if RCP_SERVICES.contains(&service) {
-                    let (a, d) = self.org_layer(&res.account, true, &req, &mut acc);
-                    rcp_allow = a;
-                    deny = deny.or(d);
-                }
+            if let Some(res) = res
+                && RCP_SERVICES.contains(&service)
+            {
+                let (a, d) = self.org_layer(&res.account, true, &req, &mut acc);
+                rcp_allow = a;
+                deny = deny.or(d);
             }
         }
         let total = allowed

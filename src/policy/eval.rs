@@ -269,9 +269,18 @@ fn substitute(text: &str, variables: bool, ctx: &RequestContext) -> Subst {
         };
         let inner = after[..end].trim();
         rest = &after[end + 1..];
+        // Escapes stand for the literal character, never a wildcard.
         match inner {
-            "*" | "?" | "$" => {
-                out.push_str(inner);
+            "*" => {
+                out.push(super::pattern::LITERAL_STAR);
+                continue;
+            }
+            "?" => {
+                out.push(super::pattern::LITERAL_QUESTION);
+                continue;
+            }
+            "$" => {
+                out.push('$');
                 continue;
             }
             _ => {}
@@ -392,7 +401,7 @@ fn value_matches(op: Operator, policy: &str, request: &str) -> bool {
         BinaryEquals => policy == request,
         IpAddress | NotIpAddress => ip_in_cidr(policy, request),
         ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => {
-            arn_relation(policy, request, ArnRelation::Matches)
+            super::pattern::arn_condition_match(policy, request)
         }
         Null => false,
     }
@@ -409,7 +418,7 @@ fn num2(p: &str, r: &str, f: impl Fn(f64, f64) -> bool) -> bool {
 pub fn parse_date(s: &str) -> Option<i64> {
     let s = s.trim();
     if let Ok(n) = s.parse::<i64>() {
-        return Some(n * 1000);
+        return n.checked_mul(1000);
     }
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(d.timestamp_millis());

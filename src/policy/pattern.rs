@@ -5,8 +5,17 @@
 //! matches, the first matches too). The analyser needs both because it asks questions about
 //! *sets* of resources, e.g. "can P read some object in bucket B" (`B/*`).
 
+/// Stands for a literal `*` in a pattern (the policy-variable escape `${*}`).
+pub const LITERAL_STAR: char = '\u{E000}';
+/// Stands for a literal `?` in a pattern (the policy-variable escape `${?}`).
+pub const LITERAL_QUESTION: char = '\u{E001}';
+
 /// `true` if `text` matches the glob `pattern`.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
+    // Both escapes start with the UTF-8 byte 0xEE; the byte test keeps the common path fast.
+    if pattern.as_bytes().contains(&0xEE) && pattern.contains([LITERAL_STAR, LITERAL_QUESTION]) {
+        return token_match(&tokens(pattern), &text.chars().collect::<Vec<_>>());
+    }
     let p = pattern.as_bytes();
     let t = text.as_bytes();
     // Iterative matcher with single backtrack point; linear in practice.
@@ -61,12 +70,41 @@ enum Tok {
     Ch(char),
 }
 
+/// Glob match over tokens (used when a pattern holds escaped literals).
+fn token_match(p: &[Tok], t: &[char]) -> bool {
+    // dp[j]: p[..i] matches t[..j]
+    let mut dp = vec![false; t.len() + 1];
+    dp[0] = true;
+    for tok in p {
+        let mut next = vec![false; t.len() + 1];
+        match tok {
+            Tok::Star => {
+                let mut any = false;
+                for j in 0..=t.len() {
+                    any |= dp[j];
+                    next[j] = any;
+                }
+            }
+            Tok::Any => next[1..].copy_from_slice(&dp[..t.len()]),
+            Tok::Ch(c) => {
+                for j in 1..=t.len() {
+                    next[j] = dp[j - 1] && t[j - 1] == *c;
+                }
+            }
+        }
+        dp = next;
+    }
+    dp[t.len()]
+}
+
 fn tokens(p: &str) -> Vec<Tok> {
     let mut out = Vec::with_capacity(p.len());
     for c in p.chars() {
         let t = match c {
             '*' => Tok::Star,
             '?' => Tok::Any,
+            LITERAL_STAR => Tok::Ch('*'),
+            LITERAL_QUESTION => Tok::Ch('?'),
             c => Tok::Ch(c),
         };
         // consecutive stars are one star
@@ -193,6 +231,15 @@ pub fn arn_relation(policy: &str, request: &str, rel: ArnRelation) -> bool {
         (Some(p), Some(r)) => (0..6).all(|i| f(p[i], r[i], i < 5)),
         // Not ARN-shaped on one side: compare as whole strings.
         _ => f(policy, request, false),
+    }
+}
+
+/// ARN condition operators (`ArnLike`, `ArnEquals`, …): each of the six colon-separated
+/// parts is matched on its own, case-sensitively (IAM user guide, ARN condition operators).
+pub fn arn_condition_match(policy: &str, request: &str) -> bool {
+    match (arn_segments(policy), arn_segments(request)) {
+        (Some(p), Some(r)) => (0..6).all(|i| p[i] == "*" || glob_match(p[i], r[i])),
+        _ => glob_match(policy, request),
     }
 }
 
