@@ -237,7 +237,7 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                             out,
                             "{:<60} {:<16} {:<20} {:<12} {}",
                             r.principal,
-                            cat.service_name(&r.grant.service),
+                            cat.service_name(r.grant.service),
                             r.grant.capability.as_str(),
                             if r.grant.outcome.condition_keys().is_some() {
                                 "yes"

@@ -127,7 +127,7 @@ fn administrator_access_administers_every_service_and_read_only_never_writes() {
     let administered: BTreeSet<String> = admin_grants
         .iter()
         .filter(|g| g.capability == Capability::AdministerResource && g.outcome == Outcome::Allowed)
-        .map(|g| g.service.clone())
+        .map(|g| g.service.to_string())
         .collect();
     let missing: Vec<_> = services_with_admin.difference(&administered).collect();
     assert!(

@@ -450,7 +450,7 @@ fn prov(
         layer,
         policy: Arc::new(policy),
         statement,
-        sid: sid.map(str::to_string),
+        sid: sid.map(std::sync::Arc::from),
         condition_keys: keys.iter().map(|k| k.to_string()).collect(),
     }
 }

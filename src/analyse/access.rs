@@ -23,7 +23,7 @@ use crate::snapshot::{PrincipalId, ResourceId, ResourceKind};
 #[serde(rename_all = "camelCase")]
 pub struct Grant {
     /// Service prefix (`s3`, `sts`).
-    pub service: String,
+    pub service: &'static str,
     pub capability: Capability,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -31,7 +31,7 @@ pub struct Grant {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub delegated: bool,
     /// The action whose decision is reported (the first that gave the best outcome).
-    pub action: String,
+    pub action: &'static str,
     /// The Allow statements behind it.
     pub permits: Vec<Provenance>,
 }
@@ -166,11 +166,11 @@ impl Authorizer {
             }
             for (c, (d, ai)) in best {
                 out.push(Grant {
-                    service: prefix.to_string(),
+                    service: prefix,
                     capability: c,
                     outcome: d.outcome,
                     delegated: d.delegated,
-                    action: cat.actions[ai].name.clone(),
+                    action: cat.actions[ai].name.as_str(),
                     permits: d.permits,
                 });
             }
@@ -240,11 +240,11 @@ impl Authorizer {
             }
             for (c, (d, ai)) in best {
                 out.push(Grant {
-                    service: prefix.to_string(),
+                    service: prefix,
                     capability: c,
                     outcome: d.outcome,
                     delegated: d.delegated,
-                    action: cat.actions[ai].name.clone(),
+                    action: cat.actions[ai].name.as_str(),
                     permits: d.permits,
                 });
             }
@@ -308,11 +308,11 @@ impl Authorizer {
             }
             for (c, (d, ai)) in best {
                 out.push(Grant {
-                    service: prefix.to_string(),
+                    service: prefix,
                     capability: c,
                     outcome: d.outcome,
                     delegated: false,
-                    action: cat.actions[ai].name.clone(),
+                    action: cat.actions[ai].name.as_str(),
                     permits: d.permits,
                 });
             }

@@ -79,7 +79,7 @@ impl CapFilter {
     pub fn accepts(&self, grants: &[Grant]) -> bool {
         let held: CapSet = grants
             .iter()
-            .filter(|g| self.services.contains(&g.service))
+            .filter(|g| self.services.iter().any(|s| s == g.service))
             .filter(|g| g.outcome.is_possible())
             .map(|g| g.capability)
             .collect();

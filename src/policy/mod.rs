@@ -54,7 +54,7 @@ pub struct Provenance {
     /// Index of the statement in the policy's `Statement` list.
     pub statement: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
+    pub sid: Option<Arc<str>>,
     /// Request keys this statement's applicability depends on (empty: it applies outright).
     #[serde(skip_serializing_if = "KeySet::is_empty")]
     pub condition_keys: KeySet,

@@ -64,7 +64,7 @@ pub enum Effect {
 
 #[derive(Clone, Debug)]
 pub struct Statement {
-    pub sid: Option<String>,
+    pub sid: Option<Arc<str>>,
     pub effect: Effect,
     pub principal: Option<PrincipalSpec>,
     pub action: ActionSpec,

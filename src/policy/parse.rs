@@ -99,7 +99,7 @@ fn parse_statement(v: &Value, path: &str) -> Result<Statement, PolicyError> {
         .ok_or_else(|| PolicyError::at(path, "statement must be a JSON object"))?;
     let sid = match obj.get("Sid") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::String(s)) => Some(Arc::from(s.as_str())),
         Some(_) => {
             return Err(PolicyError::at(
                 &format!("{path}.Sid"),
