@@ -110,9 +110,7 @@ impl Authorizer {
             return out;
         };
         for (prefix, actions) in surf {
-            if let Some(s) = services
-                && !s.iter().any(|x| x == prefix)
-            {
+            if services.is_some_and(|s| !s.iter().any(|x| x == prefix)) {
                 continue;
             }
             // Cheap filters, so that analysis stays linear in the principals a policy names:
@@ -124,56 +122,28 @@ impl Authorizer {
             let rp_names = rp_governs && self.resource_policy_may_name(r, p);
             let trust_like = (res.kind == ResourceKind::IAMRole && *prefix == "sts")
                 || (res.kind == ResourceKind::KMSKey && *prefix == "kms");
-            if trust_like && !rp_names {
+            if !rp_names && (trust_like || !self.identity_touches(p, prefix)) {
                 continue;
             }
-            if !rp_names && !self.identity_touches(p, prefix) {
-                continue;
-            }
-            let mut best: BTreeMap<Capability, (Decision, usize)> = BTreeMap::new();
+            let mut best = Best::default();
             for (ai, form) in actions {
                 let a = &cat.actions[*ai];
-                let caps = a.caps;
-                // skip when every capability of this action is already allowed directly
-                let open: Vec<Capability> = caps
-                    .iter()
-                    .filter(|c| wanted.contains(*c))
-                    .filter(|c| best.get(c).is_none_or(|(d, _)| rank(d) != (2, 1)))
-                    .collect();
+                // a direct grant settles a capability; a delegated one may still be bettered
+                let open = best.open(a.caps, wanted, true);
                 if open.is_empty() || (!rp_names && !self.identity_may_allow(p, &a.lower)) {
                     continue;
                 }
-                let children;
-                let target = match form {
-                    TargetForm::Own => Target::Exact(res.arn.as_str()),
-                    TargetForm::Children(suffix) => {
-                        children = format!("{}{suffix}", res.arn);
-                        Target::Some(&children)
-                    }
-                };
-                let d = self.decide_in(p, &a.lower, Some(r), target, &ctx);
-                if !d.is_possible() {
-                    continue;
-                }
-                for c in open {
-                    match best.get(&c) {
-                        Some((b, _)) if rank(b) >= rank(&d) => {}
-                        _ => {
-                            best.insert(c, (d.clone(), *ai));
-                        }
-                    }
-                }
+                let mut buf = String::new();
+                let d = self.decide_in(
+                    p,
+                    &a.lower,
+                    Some(r),
+                    target_of(res.arn.as_str(), form, &mut buf),
+                    &ctx,
+                );
+                best.offer(open, d, *ai);
             }
-            for (c, (d, ai)) in best {
-                out.push(Grant {
-                    service: prefix,
-                    capability: c,
-                    outcome: d.outcome,
-                    delegated: d.delegated,
-                    action: cat.actions[ai].name.as_str(),
-                    permits: d.permits,
-                });
-            }
+            out.extend(best.into_grants(prefix));
         }
         out
     }
@@ -190,10 +160,7 @@ impl Authorizer {
         let res = snap.resource(r);
         let cat = catalogue();
         let mut out = Vec::new();
-        if res.policy.is_none() {
-            return out;
-        }
-        let Some(surf) = surface().get(&res.kind) else {
+        let (Some(_), Some(surf)) = (res.policy, surface().get(&res.kind)) else {
             return out;
         };
         for (prefix, actions) in surf {
@@ -202,52 +169,23 @@ impl Authorizer {
             {
                 continue;
             }
-            let mut best: BTreeMap<Capability, (Decision, usize)> = BTreeMap::new();
+            let mut best = Best::default();
             for (ai, form) in actions {
                 let a = &cat.actions[*ai];
-                let open: Vec<Capability> = a
-                    .caps
-                    .iter()
-                    .filter(|c| wanted.contains(*c))
-                    .filter(|c| {
-                        best.get(c)
-                            .is_none_or(|(d, _)| d.outcome != Outcome::Allowed)
-                    })
-                    .collect();
+                let open = best.open(a.caps, wanted, false);
                 if open.is_empty() {
                     continue;
                 }
-                let children;
-                let target = match form {
-                    TargetForm::Own => Target::Exact(res.arn.as_str()),
-                    TargetForm::Children(suffix) => {
-                        children = format!("{}{suffix}", res.arn);
-                        Target::Some(&children)
-                    }
-                };
-                let d = self.decide_resource_side(who, &a.lower, r, target);
-                if !d.is_possible() {
-                    continue;
-                }
-                for c in open {
-                    match best.get(&c) {
-                        Some((b, _)) if rank(b) >= rank(&d) => {}
-                        _ => {
-                            best.insert(c, (d.clone(), *ai));
-                        }
-                    }
-                }
+                let mut buf = String::new();
+                let d = self.decide_resource_side(
+                    who,
+                    &a.lower,
+                    r,
+                    target_of(res.arn.as_str(), form, &mut buf),
+                );
+                best.offer(open, d, *ai);
             }
-            for (c, (d, ai)) in best {
-                out.push(Grant {
-                    service: prefix,
-                    capability: c,
-                    outcome: d.outcome,
-                    delegated: d.delegated,
-                    action: cat.actions[ai].name.as_str(),
-                    permits: d.permits,
-                });
-            }
+            out.extend(best.into_grants(prefix));
         }
         out
     }
@@ -257,32 +195,20 @@ impl Authorizer {
     /// and actions that take no resource at all.
     pub fn service_grants(&self, p: PrincipalId, wanted: CapSet) -> Vec<Grant> {
         let snap = self.snapshot();
-        let pr = snap.principal(p);
-        let partition = pr.arn.partition().to_string();
+        let partition = snap.principal(p).arn.partition().to_string();
         let cat = catalogue();
         let ctx = self.context(p, None);
-        let mut prefixes: Vec<&str> = cat
+        let mut prefixes: Vec<&'static str> = cat
             .prefixes()
             .filter(|pf| self.identity_touches(p, pf))
             .collect();
         prefixes.sort_unstable();
         let mut out = Vec::new();
         for prefix in prefixes {
-            let mut best: BTreeMap<Capability, (Decision, usize)> = BTreeMap::new();
+            let mut best = Best::default();
             for (ai, a) in cat.indexed_actions_of(prefix) {
-                if is_federated_only(&a.lower) {
-                    continue;
-                }
-                let open: Vec<Capability> = a
-                    .caps
-                    .iter()
-                    .filter(|c| wanted.contains(*c))
-                    .filter(|c| {
-                        best.get(c)
-                            .is_none_or(|(d, _)| d.outcome != Outcome::Allowed)
-                    })
-                    .collect();
-                if open.is_empty() {
+                let open = best.open(a.caps, wanted, false);
+                if open.is_empty() || is_federated_only(&a.lower) {
                     continue;
                 }
                 let generic: Option<String> = a
@@ -293,30 +219,66 @@ impl Authorizer {
                     Some(g) => Target::All(g),
                     None => Target::Exact("*"),
                 };
-                let d = self.decide_in(p, &a.lower, None, target, &ctx);
-                if !d.is_possible() {
-                    continue;
-                }
-                for c in open {
-                    match best.get(&c) {
-                        Some((b, _)) if rank(b) >= rank(&d) => {}
-                        _ => {
-                            best.insert(c, (d.clone(), ai));
-                        }
-                    }
-                }
+                best.offer(open, self.decide_in(p, &a.lower, None, target, &ctx), ai);
             }
-            for (c, (d, ai)) in best {
-                out.push(Grant {
-                    service: prefix,
-                    capability: c,
-                    outcome: d.outcome,
-                    delegated: false,
-                    action: cat.actions[ai].name.as_str(),
-                    permits: d.permits,
-                });
-            }
+            out.extend(best.into_grants(prefix));
         }
         out
+    }
+}
+
+/// How a catalogue resource type addresses `arn`; `buf` holds a derived pattern.
+fn target_of<'a>(arn: &'a str, form: &TargetForm, buf: &'a mut String) -> Target<'a> {
+    match form {
+        TargetForm::Own => Target::Exact(arn),
+        TargetForm::Children(suffix) => {
+            buf.push_str(arn);
+            buf.push_str(suffix);
+            Target::Some(buf)
+        }
+    }
+}
+
+/// The best decision per capability over the actions of one service, and the action that
+/// gave it.
+#[derive(Default)]
+struct Best(BTreeMap<Capability, (Decision, usize)>);
+
+impl Best {
+    /// The capabilities of `caps` (within `wanted`) not yet settled: settled means allowed,
+    /// and with `need_direct`, allowed without account delegation.
+    fn open(&self, caps: CapSet, wanted: CapSet, need_direct: bool) -> Vec<Capability> {
+        caps.iter()
+            .filter(|c| wanted.contains(*c))
+            .filter(|c| {
+                self.0.get(c).is_none_or(|(d, _)| {
+                    d.outcome != Outcome::Allowed || (need_direct && d.delegated)
+                })
+            })
+            .collect()
+    }
+    fn offer(&mut self, open: Vec<Capability>, d: Decision, ai: usize) {
+        if !d.is_possible() {
+            return;
+        }
+        for c in open {
+            match self.0.get(&c) {
+                Some((b, _)) if rank(b) >= rank(&d) => {}
+                _ => {
+                    self.0.insert(c, (d.clone(), ai));
+                }
+            }
+        }
+    }
+    fn into_grants(self, prefix: &'static str) -> impl Iterator<Item = Grant> {
+        let cat = catalogue();
+        self.0.into_iter().map(move |(c, (d, ai))| Grant {
+            service: prefix,
+            capability: c,
+            outcome: d.outcome,
+            delegated: d.delegated,
+            action: cat.actions[ai].name.as_str(),
+            permits: d.permits,
+        })
     }
 }
