@@ -122,7 +122,9 @@ impl Authorizer {
             let rp_names = rp_governs && self.resource_policy_may_name(r, p);
             let trust_like = (res.kind == ResourceKind::IAMRole && *prefix == "sts")
                 || (res.kind == ResourceKind::KMSKey && *prefix == "kms");
-            if !rp_names && (trust_like || !self.identity_touches(p, prefix)) {
+            // Only a same-account resource policy can grant without an identity allow.
+            let rp_suffices = rp_names && res.account == snap.principal(p).account;
+            if (trust_like && !rp_names) || (!rp_suffices && !self.identity_touches(p, prefix)) {
                 continue;
             }
             let mut best = Best::default();
@@ -130,7 +132,7 @@ impl Authorizer {
                 let a = &cat.actions[*ai];
                 // a direct grant settles a capability; a delegated one may still be bettered
                 let open = best.open(a.caps, wanted, true);
-                if open.is_empty() || (!rp_names && !self.identity_may_allow(p, &a.lower)) {
+                if open.is_empty() || (!rp_suffices && !self.identity_may_allow(p, &a.lower)) {
                     continue;
                 }
                 let mut buf = String::new();
