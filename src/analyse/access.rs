@@ -33,7 +33,9 @@ pub struct Grant {
     /// The action whose decision is reported (the first that gave the best outcome).
     pub action: &'static str,
     /// The Allow statements behind it.
-    pub permits: Vec<Provenance>,
+    /// Shared by the grants one decision produced (one action often carries several
+    /// capabilities).
+    pub permits: std::sync::Arc<[Provenance]>,
 }
 
 fn rank(d: &Decision) -> (u8, u8) {
@@ -242,9 +244,12 @@ fn target_of<'a>(arn: &'a str, form: &TargetForm, buf: &'a mut String) -> Target
 }
 
 /// The best decision per capability over the actions of one service, and the action that
-/// gave it.
+/// gave it. Decisions are kept once, however many capabilities they settle.
 #[derive(Default)]
-struct Best(BTreeMap<Capability, (Decision, usize)>);
+struct Best {
+    decisions: Vec<(Decision, usize)>,
+    by_cap: BTreeMap<Capability, usize>,
+}
 
 impl Best {
     /// The capabilities of `caps` (within `wanted`) not yet settled: settled means allowed,
@@ -253,7 +258,8 @@ impl Best {
         caps.iter()
             .filter(|c| wanted.contains(*c))
             .filter(|c| {
-                self.0.get(c).is_none_or(|(d, _)| {
+                self.by_cap.get(c).is_none_or(|i| {
+                    let d = &self.decisions[*i].0;
                     d.outcome != Outcome::Allowed || (need_direct && d.delegated)
                 })
             })
@@ -263,24 +269,40 @@ impl Best {
         if !d.is_possible() {
             return;
         }
-        for c in open {
-            match self.0.get(&c) {
-                Some((b, _)) if rank(b) >= rank(&d) => {}
-                _ => {
-                    self.0.insert(c, (d.clone(), ai));
-                }
-            }
+        let better: Vec<Capability> = open
+            .into_iter()
+            .filter(|c| {
+                self.by_cap
+                    .get(c)
+                    .is_none_or(|i| rank(&self.decisions[*i].0) < rank(&d))
+            })
+            .collect();
+        if better.is_empty() {
+            return;
+        }
+        self.decisions.push((d, ai));
+        for c in better {
+            self.by_cap.insert(c, self.decisions.len() - 1);
         }
     }
     fn into_grants(self, prefix: &'static str) -> impl Iterator<Item = Grant> {
         let cat = catalogue();
-        self.0.into_iter().map(move |(c, (d, ai))| Grant {
-            service: prefix,
-            capability: c,
-            outcome: d.outcome,
-            delegated: d.delegated,
-            action: cat.actions[ai].name.as_str(),
-            permits: d.permits,
+        let shared: Vec<std::sync::Arc<[Provenance]>> = self
+            .decisions
+            .iter()
+            .map(|(d, _)| std::sync::Arc::from(d.permits.as_slice()))
+            .collect();
+        let decisions = self.decisions;
+        self.by_cap.into_iter().map(move |(c, i)| {
+            let (d, ai) = &decisions[i];
+            Grant {
+                service: prefix,
+                capability: c,
+                outcome: d.outcome.clone(),
+                delegated: d.delegated,
+                action: cat.actions[*ai].name.as_str(),
+                permits: shared[i].clone(),
+            }
         })
     }
 }
