@@ -6,6 +6,9 @@
 //! ```text
 //! cargo bench --bench core -- [--snapshot DIR]... [--timeout SECS] [--queries K]
 //!                             [--summary-sample K] [--full-summary-limit SECS]
+//!
+//! The full summary runs only when a sample extrapolates to at most `--full-summary-limit`
+//! seconds (default 60) and its rows to at most half of the machine's available memory.
 //! ```
 //!
 //! Each snapshot is measured in a child process (this binary with `--child DIR`) so that its
@@ -133,6 +136,18 @@ fn peak_rss(pid: Option<u32>) -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// Memory per summary row (`SummaryRow` with its strings and provenance), measured on the
+/// 100-account organization: (peak RSS with the summary - peak RSS after build) / rows.
+const SUMMARY_ROW_BYTES: f64 = 512.0;
+
+/// `MemAvailable` of the machine, in bytes.
+fn mem_available() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// One progress record of the child, as a JSON line on stdout.
 fn emit(v: Value) {
     println!("{v}");
@@ -255,14 +270,19 @@ fn child_main(dir: &Path, o: &Options) {
     // then the real one when the extrapolation says it fits the limit.
     let (sampled, secs, rows) = summary_sample(&g, o.summary_sample);
     let estimate = secs * principals as f64 / sampled.max(1) as f64;
+    let est_rows = rows as f64 * principals as f64 / sampled.max(1) as f64;
+    let est_bytes = est_rows * SUMMARY_ROW_BYTES;
+    let avail = mem_available().unwrap_or(0) as f64;
     eprintln!(
         "[{label}] summary sample: {sampled} principals in {secs:.2} s, {rows} rows; estimate {estimate:.1} s for {principals}"
     );
     emit(
         json!({"phase": "summarySample", "principals": sampled, "secs": secs, "rows": rows,
-        "estimate": estimate}),
+        "estimate": estimate, "estimatedRows": est_rows, "estimatedBytes": est_bytes,
+        "memAvailable": avail}),
     );
-    if estimate <= o.full_summary_limit {
+    // The summary holds every row in memory: never risk exhausting a shared machine.
+    if estimate <= o.full_summary_limit && est_bytes <= avail / 2.0 {
         let t = Instant::now();
         let rows = g.principal_access_summary();
         let secs = t.elapsed().as_secs_f64();
@@ -557,6 +577,66 @@ fn us(v: Option<&Value>, pass: &str, key: &str) -> String {
         .map_or("–".into(), |x| format!("{x:.0}"))
 }
 
+/// The largest snapshot measured, against the targets.
+fn verdict(results: &[(PathBuf, Measured)]) {
+    let largest = results
+        .iter()
+        .filter_map(|(d, m)| {
+            let p = m.phase("load")?["principals"].as_u64()?;
+            Some((p, d, m))
+        })
+        .max_by_key(|(p, _, _)| *p);
+    let Some((principals, dir, m)) = largest else {
+        return;
+    };
+    let met = |ok: bool| if ok { "met" } else { "missed" };
+    let load = m.phase("load").and_then(|v| v["secs"].as_f64());
+    let build = m.phase("build").and_then(|v| v["secs"].as_f64());
+    let rss = m.phase("build").and_then(|v| v["peakRss"].as_u64());
+    let p99 = m
+        .phase("paths")
+        .and_then(|v| v["passes"].as_array())
+        .and_then(|ps| ps.iter().find(|p| p["pass"] == "cold"))
+        .and_then(|p| p["p99"].as_f64());
+    let mut parts = Vec::new();
+    match (load, build) {
+        (Some(l), Some(b)) => parts.push(format!(
+            "load + analysis {:.1} s (< 60 s: {})",
+            l + b,
+            met(l + b < 60.0)
+        )),
+        _ => parts.push("analysis did not finish (< 60 s: missed)".to_string()),
+    }
+    if let Some(r) = rss {
+        parts.push(format!(
+            "peak RSS after analysis {} (< 4 GB: {})",
+            gb(Some(r)),
+            met(r < 4 << 30)
+        ));
+    }
+    if let Some(p) = p99 {
+        parts.push(format!(
+            "access-path p99 {:.1} ms cold (< 10 ms: {})",
+            p / 1000.0,
+            met(p < 10_000.0)
+        ));
+    }
+    println!(
+        "Against the targets, {} ({} principals{}): {}.",
+        dir.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default(),
+        num(Some(&json!({ "p": principals })), "p"),
+        if principals < 100_000 {
+            "; the targets are stated for 100,000"
+        } else {
+            ""
+        },
+        parts.join("; ")
+    );
+    println!();
+}
+
 fn print_report(results: &[(PathBuf, Measured)], o: &Options) {
     println!("{TARGETS}");
     println!();
@@ -586,8 +666,12 @@ fn print_report(results: &[(PathBuf, Measured)], o: &Options) {
         let summary = match (m.phase("summary"), m.phase("summarySample")) {
             (Some(s), _) => format!("{} ({} rows)", secs(Some(s), "secs"), num(Some(s), "rows")),
             (None, Some(s)) => format!(
-                "not run in full: ≈{} extrapolated from {} principals ({} in {})",
+                "not run in full: ≈{}, ≈{} rows, ≈{} extrapolated from {} principals ({} rows in {})",
                 secs(Some(s), "estimate"),
+                s["estimatedRows"]
+                    .as_f64()
+                    .map_or("–".into(), |r| format!("{:.1} M", r / 1e6)),
+                gb(s["estimatedBytes"].as_f64().map(|b| b as u64)),
                 num(Some(s), "principals"),
                 num(Some(s), "rows"),
                 secs(Some(s), "secs")
@@ -624,6 +708,7 @@ fn print_report(results: &[(PathBuf, Measured)], o: &Options) {
         );
     }
     println!();
+    verdict(results);
     for (dir, m) in results {
         let name = dir
             .file_name()
