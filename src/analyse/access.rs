@@ -7,7 +7,7 @@
 //! statements are the grant's provenance.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -97,6 +97,59 @@ impl Authorizer {
     /// Capabilities of `p` on `r`, restricted to `services` (prefixes; all if `None`) and to
     /// the capabilities in `wanted`. Sorted by (service, capability).
     pub fn grants(
+        &self,
+        p: PrincipalId,
+        r: ResourceId,
+        services: Option<&[String]>,
+        wanted: CapSet,
+    ) -> Vec<Grant> {
+        let snap = self.snapshot();
+        // IAM users and roles of the principal's own account: for a principal whose IAM
+        // statements do not narrow resources, every such resource gets the same IAM grants.
+        let res = snap.resource(r);
+        if matches!(res.kind, ResourceKind::IAMRole | ResourceKind::IAMUser)
+            && res.account == snap.principal(p).account
+            && self.iam_uniform(p)
+            && wanted == CapSet::from_iter(Capability::ALL)
+        {
+            let key = (p, res.kind);
+            let cached = self
+                .iam_cache
+                .lock()
+                .ok()
+                .and_then(|c| c.get(&key).cloned());
+            let iam = match cached {
+                Some(g) => g,
+                None => {
+                    let g =
+                        Arc::new(self.grants_uncached(p, r, Some(&["iam".to_string()]), wanted));
+                    if let Ok(mut c) = self.iam_cache.lock() {
+                        c.insert(key, g.clone());
+                    }
+                    g
+                }
+            };
+            let mut out: Vec<Grant> = Vec::new();
+            if services.is_none_or(|s| s.iter().any(|x| x == "iam")) {
+                out.extend(iam.iter().cloned());
+            }
+            if res.kind == ResourceKind::IAMRole {
+                let others: Vec<String> = match services {
+                    Some(s) => s.iter().filter(|x| *x != "iam").cloned().collect(),
+                    None => vec!["sts".to_string()],
+                };
+                if !others.is_empty() {
+                    let mut sts = self.grants_uncached(p, r, Some(&others), wanted);
+                    sts.append(&mut out);
+                    out = sts;
+                }
+            }
+            return out;
+        }
+        self.grants_uncached(p, r, services, wanted)
+    }
+
+    fn grants_uncached(
         &self,
         p: PrincipalId,
         r: ResourceId,

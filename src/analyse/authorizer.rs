@@ -70,9 +70,19 @@ pub struct Authorizer {
     snap: Arc<Snapshot>,
     contexts: Vec<Arc<RequestContext>>,
     touches: Vec<Touches>,
+    /// Per principal: whether its IAM decisions are the same for every IAM user and role of
+    /// its account (no statement that could apply narrows resources or tests resource keys).
+    iam_uniform: Vec<bool>,
+    /// Grants of uniform principals on IAM users and roles of their account, by kind.
+    pub(crate) iam_cache: IamCache,
     /// Organization levels (root → OUs → account) of every member account.
     org_levels: std::collections::HashMap<AccountId, Vec<String>>,
 }
+
+/// Memoized IAM grants of uniform principals, by (principal, IAM resource kind).
+pub(crate) type IamCache = std::sync::Mutex<
+    std::collections::HashMap<(PrincipalId, ResourceKind), Arc<Vec<crate::analyse::Grant>>>,
+>;
 
 /// Service prefixes a principal's Allow statements can reach (`all` for `*` or NotAction).
 struct Touches {
@@ -138,12 +148,65 @@ impl Authorizer {
                 }
             }
         }
-        Authorizer {
+        let mut auth = Authorizer {
             snap,
             contexts,
             touches,
+            iam_uniform: Vec::new(),
+            iam_cache: Default::default(),
             org_levels,
+        };
+        auth.iam_uniform = auth
+            .snap
+            .principal_ids()
+            .map(|p| auth.uniform_for(p, "iam"))
+            .collect();
+        auth
+    }
+
+    /// Whether every statement that could apply to `p`'s actions of `prefix` (identity,
+    /// boundary, SCPs) applies to all resources alike: `Resource: "*"` (or none) and no
+    /// condition on resource keys. Then one decision serves every same-account resource
+    /// that no resource policy governs.
+    fn uniform_for(&self, p: PrincipalId, prefix: &str) -> bool {
+        use crate::policy::model::ResourceSpec;
+        let snap = &*self.snap;
+        let pr = snap.principal(p);
+        let mut pols: Vec<PolicyId> = snap.identity_policies(p).collect();
+        if let Some(BoundaryRef::Resolved(b)) = pr.boundary {
+            pols.push(b);
         }
+        if let (Some(org), Some(levels)) = (&snap.organization, self.org_levels.get(&pr.account)) {
+            for l in levels {
+                pols.extend(org.scps.get(l).into_iter().flatten().copied());
+            }
+        }
+        let resource_key = |k: &str| k.starts_with("aws:resource") || k.starts_with("iam:resource");
+        pols.iter().all(|pid| {
+            snap.policy(*pid).statements.iter().all(|st| {
+                if !crate::policy::eval::action_spec_touches_service(&st.action, prefix) {
+                    return true;
+                }
+                let any_resource = match &st.resource {
+                    None => true,
+                    Some(ResourceSpec::Resource(l)) => l.iter().all(|r| r == "*"),
+                    Some(ResourceSpec::NotResource(_)) => false,
+                };
+                any_resource
+                    && st.conditions.iter().all(|c| {
+                        !resource_key(&c.key)
+                            && !c
+                                .values
+                                .iter()
+                                .any(|v| v.to_ascii_lowercase().contains("${aws:resource"))
+                    })
+            })
+        })
+    }
+
+    /// See [`Authorizer::uniform_for`]; precomputed for IAM.
+    pub fn iam_uniform(&self, p: PrincipalId) -> bool {
+        self.iam_uniform[p.0 as usize]
     }
 
     pub fn snapshot(&self) -> &Snapshot {
