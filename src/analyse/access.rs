@@ -178,7 +178,8 @@ impl Authorizer {
             let trust_like = (res.kind == ResourceKind::IAMRole && *prefix == "sts")
                 || (res.kind == ResourceKind::KMSKey && *prefix == "kms");
             // Only a same-account resource policy can grant without an identity allow.
-            let rp_suffices = rp_names && res.account == snap.principal(p).account;
+            let same_account = res.account == snap.principal(p).account;
+            let rp_suffices = rp_names && same_account;
             if (trust_like && !rp_names) || (!rp_suffices && !self.identity_touches(p, prefix)) {
                 continue;
             }
@@ -187,7 +188,13 @@ impl Authorizer {
                 let a = &cat.actions[*ai];
                 // a direct grant settles a capability; a delegated one may still be bettered
                 let open = best.open(a.caps, wanted, true);
-                if open.is_empty() || (!rp_suffices && !self.identity_may_allow(p, &a.lower)) {
+                // Identity alone cannot grant across accounts or to a role or key: then the
+                // resource policy must name the action too.
+                let rp_required = trust_like || !same_account;
+                if open.is_empty()
+                    || (!rp_suffices && !self.identity_may_allow(p, &a.lower))
+                    || (rp_required && !self.resource_policy_may_allow(r, &a.lower))
+                {
                     continue;
                 }
                 let mut buf = String::new();

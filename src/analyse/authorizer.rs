@@ -779,6 +779,18 @@ impl Authorizer {
         })
     }
 
+    /// Whether some Allow statement of `r`'s resource policy names the action (ignoring
+    /// principals, resources and conditions).
+    pub fn resource_policy_may_allow(&self, r: ResourceId, action_lower: &str) -> bool {
+        let snap = &*self.snap;
+        snap.resource(r).policy.is_some_and(|pid| {
+            snap.policy(pid).statements.iter().any(|st| {
+                st.effect == Effect::Allow
+                    && crate::policy::eval::action_matches(&st.action, action_lower)
+            })
+        })
+    }
+
     /// Whether any identity policy of `p` (or its groups) allows something of `prefix`; a
     /// cheap filter before evaluating every action of a service.
     pub fn identity_touches(&self, p: PrincipalId, prefix: &str) -> bool {
