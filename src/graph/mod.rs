@@ -45,9 +45,9 @@ pub enum Node {
 #[derive(Clone, Debug)]
 pub enum Edge {
     /// Capabilities held directly (not through account delegation).
-    Access(Vec<Grant>),
+    Access(Box<[Grant]>),
     /// Capabilities a resource policy grants to an account, an external principal or anyone.
-    Trusts(Vec<Grant>),
+    Trusts(Box<[Grant]>),
 }
 
 impl Edge {
@@ -224,14 +224,14 @@ impl AccessGraph {
                     if !grants.is_empty() {
                         edges.push((
                             Node::Resource(snap.principal(p).resource),
-                            Edge::Access(grants),
+                            Edge::Access(grants.into_boxed_slice()),
                         ));
                     }
                 }
                 for a in &named.accounts {
                     let g = auth.resource_side_grants(&Who::Account(a.clone()), r, None, all);
                     if !g.is_empty() {
-                        edges.push((Node::Account(a.clone()), Edge::Trusts(g)));
+                        edges.push((Node::Account(a.clone()), Edge::Trusts(g.into_boxed_slice())));
                     }
                 }
                 for e in &named.external {
@@ -241,13 +241,16 @@ impl AccessGraph {
                     };
                     let g = auth.resource_side_grants(&Who::Account(acct), r, None, all);
                     if !g.is_empty() {
-                        edges.push((Node::External(e.clone()), Edge::Trusts(g)));
+                        edges.push((
+                            Node::External(e.clone()),
+                            Edge::Trusts(g.into_boxed_slice()),
+                        ));
                     }
                 }
                 if named.everyone {
                     let g = auth.resource_side_grants(&Who::Everyone, r, None, all);
                     if !g.is_empty() {
-                        edges.push((Node::Everyone, Edge::Trusts(g)));
+                        edges.push((Node::Everyone, Edge::Trusts(g.into_boxed_slice())));
                     }
                 }
                 (r, edges)
