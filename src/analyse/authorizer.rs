@@ -126,6 +126,17 @@ struct Acc {
     forbids: Vec<Provenance>,
 }
 
+/// The provenance record of statement `i` of `pol`, applying as `t`.
+fn provenance(layer: Layer, pol: &crate::policy::Policy, i: usize, t: &Tri) -> Provenance {
+    Provenance {
+        layer,
+        policy: pol.source.clone(),
+        statement: i,
+        sid: pol.statements[i].sid.clone(),
+        condition_keys: keys_of(t),
+    }
+}
+
 fn keys_of(t: &Tri) -> KeySet {
     match t {
         Tri::Unknown(k) => k.clone(),
@@ -238,13 +249,7 @@ impl Authorizer {
             if !t.possible() {
                 continue;
             }
-            let prov = Provenance {
-                layer,
-                policy: pol.source.clone(),
-                statement: i,
-                sid: st.sid.clone(),
-                condition_keys: keys_of(&t),
-            };
+            let prov = provenance(layer, pol, i, &t);
             match st.effect {
                 Effect::Allow => {
                     allow = allow.or(t);
@@ -464,13 +469,7 @@ impl Authorizer {
                     if !t.possible() {
                         continue;
                     }
-                    let prov = Provenance {
-                        layer: Layer::Resource,
-                        policy: pol.source.clone(),
-                        statement: i,
-                        sid: st.sid.clone(),
-                        condition_keys: keys_of(&t),
-                    };
+                    let prov = provenance(Layer::Resource, pol, i, &t);
                     match st.effect {
                         Effect::Allow => {
                             let slot = &mut rp[named as usize];
@@ -649,13 +648,7 @@ impl Authorizer {
             if !t.possible() {
                 continue;
             }
-            let prov = Provenance {
-                layer: Layer::Resource,
-                policy: pol.source.clone(),
-                statement: i,
-                sid: st.sid.clone(),
-                condition_keys: keys_of(&t),
-            };
+            let prov = provenance(Layer::Resource, pol, i, &t);
             match st.effect {
                 Effect::Allow => {
                     allow = allow.or(t);
