@@ -254,6 +254,37 @@ fn resolve_attached(
     (ids, names)
 }
 
+/// (policies, attached managed policy ARNs, inline policy names) of a principal or group.
+type OwnPolicies = (Vec<PolicyId>, Vec<String>, Vec<String>);
+
+/// A principal's or group's own policies: inline ones parsed, attached ones resolved.
+fn own_policies(
+    l: &mut Loader,
+    file: &Path,
+    owner: &str,
+    inline: &[super::gaad::InlinePolicy],
+    attached: &[super::gaad::AttachedPolicy],
+    inline_path: &str,
+) -> Result<OwnPolicies, SnapshotError> {
+    let mut policies = Vec::new();
+    let mut inline_names = Vec::new();
+    for (j, ip) in inline.iter().enumerate() {
+        policies.push(l.parse(
+            file,
+            &ip.policy_document,
+            PolicySource::Inline {
+                owner: owner.to_string(),
+                name: ip.policy_name.clone(),
+            },
+            &format!("{inline_path}[{j}].PolicyDocument"),
+        )?);
+        inline_names.push(ip.policy_name.clone());
+    }
+    let (att, attached_arns) = resolve_attached(l, file, owner, attached);
+    policies.extend(att);
+    Ok((policies, attached_arns, inline_names))
+}
+
 fn load_principals(
     l: &mut Loader,
     acct: &AccountId,
@@ -263,23 +294,14 @@ fn load_principals(
     let mut group_by_name: HashMap<String, GroupId> = HashMap::new();
     for (i, gd) in g.group_detail_list.iter().enumerate() {
         let arn = parse_arn(file, format!("$.GroupDetailList[{i}].Arn"), &gd.arn)?;
-        let mut policies = Vec::new();
-        let mut inline_names = Vec::new();
-        for (j, ip) in gd.group_policy_list.iter().enumerate() {
-            policies.push(l.parse(
-                file,
-                &ip.policy_document,
-                PolicySource::Inline {
-                    owner: gd.arn.clone(),
-                    name: ip.policy_name.clone(),
-                },
-                &format!("$.GroupDetailList[{i}].GroupPolicyList[{j}].PolicyDocument"),
-            )?);
-            inline_names.push(ip.policy_name.clone());
-        }
-        let (att, attached_arns) =
-            resolve_attached(l, file, &gd.arn, &gd.attached_managed_policies);
-        policies.extend(att);
+        let (policies, attached_arns, inline_names) = own_policies(
+            l,
+            file,
+            &gd.arn,
+            &gd.group_policy_list,
+            &gd.attached_managed_policies,
+            &format!("$.GroupDetailList[{i}].GroupPolicyList"),
+        )?;
         let id = GroupId(l.snap.groups.len() as u32);
         group_by_name.insert(gd.group_name.clone(), id);
         l.snap.groups.push(Group {
@@ -308,22 +330,14 @@ fn load_principals(
 
     for (i, u) in g.user_detail_list.iter().enumerate() {
         let arn = parse_arn(file, format!("$.UserDetailList[{i}].Arn"), &u.arn)?;
-        let mut policies = Vec::new();
-        let mut inline_names = Vec::new();
-        for (j, ip) in u.user_policy_list.iter().enumerate() {
-            policies.push(l.parse(
-                file,
-                &ip.policy_document,
-                PolicySource::Inline {
-                    owner: u.arn.clone(),
-                    name: ip.policy_name.clone(),
-                },
-                &format!("$.UserDetailList[{i}].UserPolicyList[{j}].PolicyDocument"),
-            )?);
-            inline_names.push(ip.policy_name.clone());
-        }
-        let (att, attached_arns) = resolve_attached(l, file, &u.arn, &u.attached_managed_policies);
-        policies.extend(att);
+        let (policies, attached_arns, inline_names) = own_policies(
+            l,
+            file,
+            &u.arn,
+            &u.user_policy_list,
+            &u.attached_managed_policies,
+            &format!("$.UserDetailList[{i}].UserPolicyList"),
+        )?;
         let mut groups = Vec::new();
         for gname in &u.group_list {
             match group_by_name.get(gname) {
@@ -360,22 +374,14 @@ fn load_principals(
 
     for (i, r) in g.role_detail_list.iter().enumerate() {
         let arn = parse_arn(file, format!("$.RoleDetailList[{i}].Arn"), &r.arn)?;
-        let mut policies = Vec::new();
-        let mut inline_names = Vec::new();
-        for (j, ip) in r.role_policy_list.iter().enumerate() {
-            policies.push(l.parse(
-                file,
-                &ip.policy_document,
-                PolicySource::Inline {
-                    owner: r.arn.clone(),
-                    name: ip.policy_name.clone(),
-                },
-                &format!("$.RoleDetailList[{i}].RolePolicyList[{j}].PolicyDocument"),
-            )?);
-            inline_names.push(ip.policy_name.clone());
-        }
-        let (att, attached_arns) = resolve_attached(l, file, &r.arn, &r.attached_managed_policies);
-        policies.extend(att);
+        let (policies, attached_arns, inline_names) = own_policies(
+            l,
+            file,
+            &r.arn,
+            &r.role_policy_list,
+            &r.attached_managed_policies,
+            &format!("$.RoleDetailList[{i}].RolePolicyList"),
+        )?;
         let trust = match &r.assume_role_policy_document {
             Some(doc) => Some(l.parse(
                 file,
