@@ -219,21 +219,29 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 Ok(g) => g,
                 Err(u) => return Ok(Err(u)),
             };
-            let rows = g.principal_access_summary();
+            // Streamed: a large organization has tens of millions of rows.
+            let cat = pathhound::capability::catalogue();
+            let mut first = true;
             match format {
-                Format::Json => outln!(out, "{}", serde_json::to_string_pretty(&rows)?),
-                Format::Table => {
-                    let cat = pathhound::capability::catalogue();
-                    outln!(
-                        out,
-                        "{:<60} {:<16} {:<20} {:<12} RESOURCE",
-                        "PRINCIPAL",
-                        "SERVICE",
-                        "CAPABILITY",
-                        "CONDITIONAL"
-                    );
-                    for r in rows {
-                        outln!(
+                Format::Json => outln!(out, "["),
+                Format::Table => outln!(
+                    out,
+                    "{:<60} {:<16} {:<20} {:<12} RESOURCE",
+                    "PRINCIPAL",
+                    "SERVICE",
+                    "CAPABILITY",
+                    "CONDITIONAL"
+                ),
+            }
+            for chunk in g.summary_chunks(256) {
+                for r in chunk {
+                    match format {
+                        Format::Json => {
+                            let sep = if first { "" } else { "," };
+                            first = false;
+                            outln!(out, "{sep}{}", serde_json::to_string(&r)?);
+                        }
+                        Format::Table => outln!(
                             out,
                             "{:<60} {:<16} {:<20} {:<12} {}",
                             r.principal,
@@ -245,9 +253,12 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                                 "no"
                             },
                             r.resource.as_deref().unwrap_or("(service-wide)")
-                        );
+                        ),
                     }
                 }
+            }
+            if let Format::Json = format {
+                outln!(out, "]");
             }
         }
         Cmd::GenOrg {

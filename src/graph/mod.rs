@@ -14,7 +14,7 @@
 
 pub mod paths;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use petgraph::Direction;
@@ -397,80 +397,104 @@ impl AccessGraph {
     }
 
     /// Access summary rows of every principal: (principal, service prefix, capability,
-    /// resource ARN or `None` for service-wide, grant). Sorted, deterministic.
+    /// resource ARN or `None` for service-wide, grant). Sorted, deterministic. Holds every
+    /// row in memory; [`AccessGraph::summary_chunks`] streams instead.
     pub fn principal_access_summary(&self) -> Vec<SummaryRow> {
+        self.summary_chunks(256).flatten().collect()
+    }
+
+    /// The summary rows of one principal, sorted.
+    pub fn principal_summary(
+        &self,
+        p: PrincipalId,
+        trusted_by: &HashMap<AccountId, Vec<ResourceId>>,
+    ) -> Vec<SummaryRow> {
         let snap = self.snapshot();
         let all = CapSet::from_iter(Capability::ALL);
-        let mut rows: Vec<SummaryRow> = snap
-            .principal_ids()
-            .collect::<Vec<_>>()
-            .par_iter()
-            .flat_map_iter(|&p| {
-                let pr = snap.principal(p);
-                let mut out = Vec::new();
-                for g in self.auth.service_grants(p, all) {
-                    out.push(SummaryRow {
-                        principal: pr.arn.as_str().to_string(),
-                        resource: None,
-                        grant: g,
-                    });
-                }
-                if let Some(pi) = self.node_index(&Node::Resource(pr.resource)) {
-                    for e in self.graph.edges_directed(pi, Direction::Outgoing) {
-                        if let Node::Resource(r) = &self.graph[e.target()] {
-                            for g in e.weight().grants() {
-                                out.push(SummaryRow {
-                                    principal: pr.arn.as_str().to_string(),
-                                    resource: Some(snap.resource(*r).arn.as_str().to_string()),
-                                    grant: g.clone(),
-                                });
-                            }
-                        }
-                    }
-                }
-                out
+        let pr = snap.principal(p);
+        let principal = pr.arn.as_str().to_string();
+        let mut out: Vec<SummaryRow> = self
+            .auth
+            .service_grants(p, all)
+            .into_iter()
+            .map(|g| SummaryRow {
+                principal: principal.clone(),
+                resource: None,
+                grant: g,
             })
             .collect();
-        // Delegated access through account trusts.
-        for i in self.graph.node_indices() {
-            let Node::Account(a) = &self.graph[i] else {
-                continue;
-            };
-            let mut targets: BTreeMap<ResourceId, ()> = BTreeMap::new();
-            for e in self.graph.edges_directed(i, Direction::Outgoing) {
+        if let Some(pi) = self.node_index(&Node::Resource(pr.resource)) {
+            for e in self.graph.edges_directed(pi, Direction::Outgoing) {
                 if let Node::Resource(r) = &self.graph[e.target()] {
-                    targets.insert(*r, ());
-                }
-            }
-            if let Some(ps) = self.by_account.get(a) {
-                for r in targets.keys() {
-                    for p in ps {
-                        for g in self.delegated_grants(*p, *r) {
-                            rows.push(SummaryRow {
-                                principal: snap.principal(*p).arn.as_str().to_string(),
-                                resource: Some(snap.resource(*r).arn.as_str().to_string()),
-                                grant: g,
-                            });
-                        }
+                    let arn = snap.resource(*r).arn.as_str().to_string();
+                    for g in e.weight().grants() {
+                        out.push(SummaryRow {
+                            principal: principal.clone(),
+                            resource: Some(arn.clone()),
+                            grant: g.clone(),
+                        });
                     }
                 }
             }
         }
-        rows.sort_by(|a, b| {
-            (
-                &a.principal,
-                &a.grant.service,
-                a.grant.capability,
-                &a.resource,
-            )
-                .cmp(&(
-                    &b.principal,
-                    &b.grant.service,
-                    b.grant.capability,
-                    &b.resource,
-                ))
+        // Delegated access through trusts of the principal's whole account.
+        for r in trusted_by.get(&pr.account).into_iter().flatten() {
+            let arn = snap.resource(*r).arn.as_str().to_string();
+            for g in self.delegated_grants(p, *r) {
+                out.push(SummaryRow {
+                    principal: principal.clone(),
+                    resource: Some(arn.clone()),
+                    grant: g,
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            (a.grant.service, a.grant.capability, &a.resource).cmp(&(
+                b.grant.service,
+                b.grant.capability,
+                &b.resource,
+            ))
         });
-        rows
+        out
+    }
+
+    /// Resources that trust each whole account (`Account → resource` edges).
+    pub fn resources_trusting_accounts(&self) -> HashMap<AccountId, Vec<ResourceId>> {
+        let mut m: HashMap<AccountId, Vec<ResourceId>> = HashMap::new();
+        for i in self.graph.node_indices() {
+            let Node::Account(a) = &self.graph[i] else {
+                continue;
+            };
+            let v = m.entry(a.clone()).or_default();
+            for e in self.graph.edges_directed(i, Direction::Outgoing) {
+                if let Node::Resource(r) = &self.graph[e.target()] {
+                    v.push(*r);
+                }
+            }
+            v.sort();
+            v.dedup();
+        }
+        m
+    }
+
+    /// The summary in principal-ARN order, `chunk` principals at a time (each chunk computed
+    /// in parallel), so that memory holds one chunk's rows, not the whole organization's.
+    pub fn summary_chunks(&self, chunk: usize) -> impl Iterator<Item = Vec<SummaryRow>> + '_ {
+        let snap = self.snapshot();
+        let trusted_by = self.resources_trusting_accounts();
+        let mut ps: Vec<PrincipalId> = snap.principal_ids().collect();
+        ps.sort_by(|a, b| snap.principal(*a).arn.cmp(&snap.principal(*b).arn));
+        let chunks: Vec<Vec<PrincipalId>> = ps
+            .chunks(chunk.max(1))
+            .map(<[PrincipalId]>::to_vec)
+            .collect();
+        chunks.into_iter().map(move |c| {
+            let rows: Vec<Vec<SummaryRow>> = c
+                .par_iter()
+                .map(|p| self.principal_summary(*p, &trusted_by))
+                .collect();
+            rows.into_iter().flatten().collect()
+        })
     }
 
     /// The resource kind of a node, when it is a snapshot resource.
