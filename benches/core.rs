@@ -7,8 +7,8 @@
 //! cargo bench --bench core -- [--snapshot DIR]... [--timeout SECS] [--queries K]
 //!                             [--summary-sample K] [--full-summary-limit SECS]
 //!
-//! The full summary runs only when a sample extrapolates to at most `--full-summary-limit`
-//! seconds (default 60) and its rows to at most half of the machine's available memory.
+//! The full summary (streamed, as `pathhound summary` streams it) runs only when a sample
+//! extrapolates to at most `--full-summary-limit` seconds (default 60).
 //! ```
 //!
 //! Each snapshot is measured in a child process (this binary with `--child DIR`) so that its
@@ -23,14 +23,12 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use petgraph::Direction;
-use petgraph::visit::EdgeRef;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use pathhound::capability::{CapSet, Capability};
+use pathhound::graph::AccessGraph;
 use pathhound::graph::paths::PathRequest;
-use pathhound::graph::{AccessGraph, Node};
 use pathhound::snapshot::{PrincipalId, ResourceKind};
 
 /// The targets the figures are compared against (issue "Benchmarks and scale").
@@ -266,7 +264,7 @@ fn child_main(dir: &Path, o: &Options) {
     eprintln!("[{label}] breakdown: {b}");
     emit(json!({"phase": "breakdown", "detail": b}));
 
-    // Summary: first a sample (per-principal work of principal_access_summary, extrapolated),
+    // Summary: first a sample (`principal_summary` of some principals, extrapolated),
     // then the real one when the extrapolation says it fits the limit.
     let (sampled, secs, rows) = summary_sample(&g, o.summary_sample);
     let estimate = secs * principals as f64 / sampled.max(1) as f64;
@@ -281,14 +279,13 @@ fn child_main(dir: &Path, o: &Options) {
         "estimate": estimate, "estimatedRows": est_rows, "estimatedBytes": est_bytes,
         "memAvailable": avail}),
     );
-    // The summary holds every row in memory: never risk exhausting a shared machine.
-    if estimate <= o.full_summary_limit && est_bytes <= avail / 2.0 {
+    // Streamed (as `pathhound summary` does): memory holds one chunk of principals' rows.
+    if estimate <= o.full_summary_limit {
         let t = Instant::now();
-        let rows = g.principal_access_summary();
+        let rows: usize = g.summary_chunks(256).map(|c| c.len()).sum();
         let secs = t.elapsed().as_secs_f64();
-        eprintln!("[{label}] summary: {} rows in {secs:.2} s", rows.len());
-        emit(json!({"phase": "summary", "secs": secs, "rows": rows.len()}));
-        drop(rows);
+        eprintln!("[{label}] summary: {rows} rows in {secs:.2} s (streamed)");
+        emit(json!({"phase": "summary", "secs": secs, "rows": rows}));
     }
     emit(json!({"phase": "done", "peakRss": peak_rss(None)}));
 }
@@ -305,56 +302,23 @@ fn spread(n: usize, k: usize) -> Vec<usize> {
     (0..k).map(|x| x * step + (x * 37) % step).collect()
 }
 
-/// The work `AccessGraph::principal_access_summary` does for each principal of an evenly
-/// spaced sample (service-wide grants and outgoing edges in parallel, delegated grants
-/// through the principal's account node sequentially, as there), without the final sort.
+/// `AccessGraph::principal_summary` for an evenly spaced sample of principals, in parallel.
 /// Returns (principals sampled, seconds, rows).
 fn summary_sample(g: &AccessGraph, k: usize) -> (usize, f64, usize) {
     let snap = g.snapshot();
-    let all = CapSet::from_iter(Capability::ALL);
     let n = snap.principals.len();
     let k = k.min(n);
     let sample: Vec<PrincipalId> = spread(n, k)
         .into_iter()
         .map(|x| PrincipalId(x as u32))
         .collect();
+    let trusted_by = g.resources_trusting_accounts();
     let t = Instant::now();
-    let direct: usize = sample
+    let rows: usize = sample
         .par_iter()
-        .map(|&p| {
-            let pr = snap.principal(p);
-            let mut rows = g.auth.service_grants(p, all).len();
-            if let Some(pi) = g.node_index(&Node::Resource(pr.resource)) {
-                for e in g.graph.edges_directed(pi, Direction::Outgoing) {
-                    if let Node::Resource(_) = &g.graph[e.target()] {
-                        rows += e.weight().grants().to_vec().len();
-                    }
-                }
-            }
-            rows
-        })
+        .map(|&p| g.principal_summary(p, &trusted_by).len())
         .sum();
-    let mut delegated = 0;
-    for &p in &sample {
-        let pr = snap.principal(p);
-        let Some(ai) = g.node_index(&Node::Account(pr.account.clone())) else {
-            continue;
-        };
-        let mut targets: Vec<_> = g
-            .graph
-            .edges_directed(ai, Direction::Outgoing)
-            .filter_map(|e| match &g.graph[e.target()] {
-                Node::Resource(r) => Some(*r),
-                _ => None,
-            })
-            .collect();
-        targets.sort();
-        targets.dedup();
-        for r in targets {
-            delegated += g.delegated_grants(p, r).len();
-        }
-    }
-    (k, t.elapsed().as_secs_f64(), direct + delegated)
+    (k, t.elapsed().as_secs_f64(), rows)
 }
 
 /// Where analysis time and memory go, measured on the built graph (the analysis code is not
