@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::analyse::{Authorizer, Overrides};
 use crate::arn::AccountId;
 use crate::graph::{AccessGraph, CapFilter, Node};
-use crate::policy::{Decision, KeySet, Outcome, Provenance, RequestContext, Target};
+use crate::policy::{Decision, KeySet, Outcome, Provenance, RequestContext, Target, Tri};
 use crate::snapshot::{PrincipalId, PrincipalKind, ResourceId, Snapshot};
 
 pub use primitives::{HIJACK_RECIPES, PASS_ROLE_RECIPES};
@@ -65,14 +65,7 @@ pub struct Escalation {
 
 /// Kleene AND of two outcomes.
 pub(crate) fn and(a: Outcome, b: Outcome) -> Outcome {
-    match (a, b) {
-        (Outcome::Denied, _) | (_, Outcome::Denied) => Outcome::Denied,
-        (Outcome::Allowed, x) | (x, Outcome::Allowed) => x,
-        (Outcome::Conditional(mut x), Outcome::Conditional(y)) => {
-            x.extend(y);
-            Outcome::Conditional(x)
-        }
-    }
+    Tri::from(a).and(Tri::from(b)).into()
 }
 
 /// Accumulates an all-of requirement: the outcome and the permits behind it.

@@ -113,6 +113,16 @@ impl From<Tri> for Outcome {
     }
 }
 
+impl From<Outcome> for Tri {
+    fn from(o: Outcome) -> Tri {
+        match o {
+            Outcome::Allowed => Tri::True,
+            Outcome::Denied => Tri::False,
+            Outcome::Conditional(k) => Tri::Unknown(k),
+        }
+    }
+}
+
 /// Why a request was denied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
