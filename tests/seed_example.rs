@@ -258,3 +258,49 @@ fn cli_rejects_bad_requests_with_exit_2_naming_the_field() {
         "{stderr}"
     );
 }
+
+#[test]
+fn cli_summary_lists_direct_and_delegated_access() {
+    let f = fixture();
+    let (code, stdout, stderr) = run_cli(&[
+        "summary",
+        "--snapshot",
+        f.join("snapshot").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<Value> = serde_json::from_str(&stdout).expect("a JSON array");
+    let has = |principal: &str, resource: &str| {
+        rows.iter().any(|r| {
+            r["principal"] == principal
+                && r["resource"] == resource
+                && r["service"] == "sts"
+                && r["capability"] == "use-resource"
+        })
+    };
+    let dst = "arn:aws:iam::333333333333:role/333-dst-1";
+    // named in the trust policy
+    assert!(has("arn:aws:iam::111111111111:role/111-src-2", dst));
+    // through the trust of its whole account (444444444444)
+    let delegated = rows.iter().find(|r| {
+        r["principal"] == "arn:aws:iam::444444444444:role/444-src-1" && r["resource"] == dst
+    });
+    assert_eq!(delegated.expect("delegated row")["delegated"], true);
+    // decoys hold no access to the admin role
+    assert!(!has("arn:aws:iam::444444444444:role/444-decoy-denied", dst));
+    assert!(!has(
+        "arn:aws:iam::555555555555:role/555-decoy-boundary",
+        dst
+    ));
+    assert!(!has(
+        "arn:aws:iam::333333333333:role/333-decoy-notrusted",
+        dst
+    ));
+    // sorted by principal, deterministic
+    let ps: Vec<&str> = rows
+        .iter()
+        .map(|r| r["principal"].as_str().unwrap())
+        .collect();
+    assert!(ps.windows(2).all(|w| w[0] <= w[1]));
+}
