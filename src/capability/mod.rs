@@ -223,13 +223,6 @@ impl Catalogue {
             .get(&action.to_ascii_lowercase())
             .map(|i| &self.actions[*i])
     }
-    pub fn actions_of(&self, prefix: &str) -> impl Iterator<Item = &ActionInfo> {
-        self.by_prefix
-            .get(prefix)
-            .into_iter()
-            .flatten()
-            .map(|i| &self.actions[*i])
-    }
     pub fn indexed_actions_of(&self, prefix: &str) -> impl Iterator<Item = (usize, &ActionInfo)> {
         self.by_prefix
             .get(prefix)

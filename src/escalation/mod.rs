@@ -140,14 +140,10 @@ impl Asker<'_> {
     }
 }
 
-fn snap_of(g: &AccessGraph) -> &Snapshot {
-    g.snapshot()
-}
-
 impl Escalation {
     /// Finds admins and all escalation edges (including role assumption) of a graph.
     pub fn analyse(g: &AccessGraph) -> Escalation {
-        let snap = snap_of(g);
+        let snap = g.snapshot();
         let auth = &g.auth;
         let mut admins = BTreeMap::new();
         let mut edges = Vec::new();
@@ -269,15 +265,6 @@ impl Escalation {
             .flatten()
             .map(|i| &self.edges[*i])
             .filter(|e| e.via != "AssumeRole" && e.from != e.to)
-    }
-
-    /// Escalation edges out of `from`.
-    pub fn edges_from(&self, from: PrincipalId) -> impl Iterator<Item = &EscEdge> {
-        self.out
-            .get(&from)
-            .into_iter()
-            .flatten()
-            .map(|i| &self.edges[*i])
     }
 
     /// Every principal with a path to an admin (of `account`, if given): all simple paths of

@@ -26,7 +26,7 @@ use crate::analyse::{Authorizer, Grant, Who};
 use crate::arn::{AccountId, Arn};
 use crate::capability::{CapSet, Capability};
 use crate::policy::model::{Effect, PrincipalPattern, PrincipalSpec};
-use crate::snapshot::{PrincipalId, ResourceId, ResourceKind, Snapshot};
+use crate::snapshot::{PrincipalId, ResourceId, Snapshot};
 
 /// A node of the access graph.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -495,11 +495,6 @@ impl AccessGraph {
                 .collect();
             rows.into_iter().flatten().collect()
         })
-    }
-
-    /// The resource kind of a node, when it is a snapshot resource.
-    pub fn kind(&self, r: ResourceId) -> ResourceKind {
-        self.snapshot().resource(r).kind
     }
 }
 

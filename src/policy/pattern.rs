@@ -58,11 +58,6 @@ fn utf8_len(first: u8) -> usize {
     }
 }
 
-/// ASCII-case-insensitive [`glob_match`] (actions and condition keys).
-pub fn glob_match_ignore_case(pattern: &str, text: &str) -> bool {
-    glob_match(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tok {
     Star,
