@@ -119,11 +119,38 @@ fn touches_of(snap: &Snapshot, p: PrincipalId) -> Touches {
     t
 }
 
-/// Accumulated result of evaluating one layer's statements.
+/// The statements that took part in a decision.
 #[derive(Default)]
 struct Acc {
     permits: Vec<Provenance>,
     forbids: Vec<Provenance>,
+}
+
+impl Acc {
+    /// Records a statement applying as `t`: an Allow widens `allow` (and is a permit when
+    /// `permit`), a Deny widens `deny` and is a forbid.
+    fn tally(
+        &mut self,
+        effect: Effect,
+        t: Tri,
+        prov: Provenance,
+        allow: &mut Tri,
+        deny: &mut Tri,
+        permit: bool,
+    ) {
+        match effect {
+            Effect::Allow => {
+                *allow = std::mem::replace(allow, Tri::False).or(t);
+                if permit {
+                    self.permits.push(prov);
+                }
+            }
+            Effect::Deny => {
+                *deny = std::mem::replace(deny, Tri::False).or(t);
+                self.forbids.push(prov);
+            }
+        }
+    }
 }
 
 /// The provenance record of statement `i` of `pol`, applying as `t`.
@@ -250,18 +277,9 @@ impl Authorizer {
                 continue;
             }
             let prov = provenance(layer, pol, i, &t);
-            match st.effect {
-                Effect::Allow => {
-                    allow = allow.or(t);
-                    if matches!(layer, Layer::Identity | Layer::Resource) {
-                        acc.permits.push(prov);
-                    }
-                }
-                Effect::Deny => {
-                    deny = deny.or(t);
-                    acc.forbids.push(prov);
-                }
-            }
+            // boundary, SCP and RCP allows are ceilings, not grants: no permit record
+            let permit = matches!(layer, Layer::Identity | Layer::Resource);
+            acc.tally(st.effect, t, prov, &mut allow, &mut deny, permit);
         }
         (allow, deny)
     }
@@ -470,17 +488,7 @@ impl Authorizer {
                         continue;
                     }
                     let prov = provenance(Layer::Resource, pol, i, &t);
-                    match st.effect {
-                        Effect::Allow => {
-                            let slot = &mut rp[named as usize];
-                            *slot = std::mem::replace(slot, Tri::False).or(t);
-                            acc.permits.push(prov);
-                        }
-                        Effect::Deny => {
-                            deny = deny.or(t);
-                            acc.forbids.push(prov);
-                        }
-                    }
+                    acc.tally(st.effect, t, prov, &mut rp[named as usize], &mut deny, true);
                 }
             }
         }
@@ -622,8 +630,7 @@ impl Authorizer {
         let pol = snap.policy(pid);
         let mut allow = Tri::False;
         let mut deny = Tri::False;
-        let mut permits = Vec::new();
-        let mut forbids = Vec::new();
+        let mut acc = Acc::default();
         for (i, st) in pol.statements.iter().enumerate() {
             let names = |l: &[PrincipalPattern], want_everyone: bool| {
                 l.iter().any(|x| match (x, who) {
@@ -649,16 +656,7 @@ impl Authorizer {
                 continue;
             }
             let prov = provenance(Layer::Resource, pol, i, &t);
-            match st.effect {
-                Effect::Allow => {
-                    allow = allow.or(t);
-                    permits.push(prov);
-                }
-                Effect::Deny => {
-                    deny = deny.or(t);
-                    forbids.push(prov);
-                }
-            }
+            acc.tally(st.effect, t, prov, &mut allow, &mut deny, true);
         }
         let total = allow.clone().and(deny.clone().not());
         let outcome: Outcome = total.into();
@@ -671,8 +669,8 @@ impl Authorizer {
         };
         Decision {
             outcome,
-            permits,
-            forbids,
+            permits: acc.permits,
+            forbids: acc.forbids,
             reason,
             delegated: matches!(who, Who::Account(_)),
         }
