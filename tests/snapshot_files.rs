@@ -110,6 +110,9 @@ fn full_snapshot() -> Tmp {
         {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "lambda:InvokeFunction", "Resource": format!("arn:aws:lambda:us-east-1:{A}:function:worker")}]}).to_string()}));
     t.write(&format!("{A}/rds/us-east-1/clusters.json"), &json!({"DBClusters": [
         {"DBClusterIdentifier": "orders", "DBClusterArn": format!("arn:aws:rds:us-east-1:{A}:cluster:orders"), "TagList": []}]}));
+    t.write(&format!("{A}/rds/us-east-1/instances.json"), &json!({"DBInstances": [
+        {"DBInstanceIdentifier": "legacy", "DBInstanceArn": format!("arn:aws:rds:us-east-1:{A}:db:legacy"),
+         "TagList": [{"Key": "Confidentiality", "Value": "Restricted"}]}]}));
     t.write_text(
         &format!("{A}/credential-report.csv"),
         "user,arn,user_creation_time,password_enabled\n",
@@ -165,6 +168,12 @@ fn every_optional_file_is_read() {
         get(&format!("arn:aws:rds:us-east-1:{A}:cluster:orders")).kind,
         ResourceKind::RDSCluster
     );
+    let db = get(&format!("arn:aws:rds:us-east-1:{A}:db:legacy"));
+    assert_eq!(
+        (db.kind, db.name.as_str()),
+        (ResourceKind::RDSInstance, "legacy")
+    );
+    assert_eq!(db.tags.as_ref().unwrap()["Confidentiality"], "Restricted");
     let a = pathhound::arn::AccountId::parse(A).unwrap();
     assert!(snap.accounts[&a].credential_report.is_some());
 }

@@ -535,30 +535,21 @@ struct Alias {
 #[serde(rename_all = "PascalCase")]
 struct DbClusters {
     #[serde(rename = "DBClusters")]
-    db_clusters: Vec<DbCluster>,
-}
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DbCluster {
-    #[serde(rename = "DBClusterIdentifier")]
-    id: String,
-    #[serde(rename = "DBClusterArn")]
-    arn: String,
-    #[serde(default)]
-    tag_list: Vec<Tag>,
+    db_clusters: Vec<DbResource>,
 }
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct DbInstances {
     #[serde(rename = "DBInstances")]
-    db_instances: Vec<DbInstance>,
+    db_instances: Vec<DbResource>,
 }
+/// A DB cluster or instance: the same three fields under their own names.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DbInstance {
-    #[serde(rename = "DBInstanceIdentifier")]
+struct DbResource {
+    #[serde(rename = "DBClusterIdentifier", alias = "DBInstanceIdentifier")]
     id: String,
-    #[serde(rename = "DBInstanceArn")]
+    #[serde(rename = "DBClusterArn", alias = "DBInstanceArn")]
     arn: String,
     #[serde(default)]
     tag_list: Vec<Tag>,
@@ -701,49 +692,35 @@ fn load_regional(
 ) -> Result<(), SnapshotError> {
     if service == "rds" {
         for f in sorted_entries(dir)? {
-            match file_name(&f).as_str() {
-                "clusters.json" => {
-                    let c: DbClusters = read_json(&f)?;
-                    for c in c.db_clusters {
-                        add_resource_with_policy(
-                            l,
-                            NewResource {
-                                file: &f,
-                                arn: c.arn,
-                                kind: ResourceKind::RDSCluster,
-                                account: acct,
-                                region: region.into(),
-                                name: c.id,
-                                tags: Some(tags(&c.tag_list)),
-                                policy: None,
-                                execution_role: None,
-                            },
-                        )?;
-                    }
-                }
-                "instances.json" => {
-                    let c: DbInstances = read_json(&f)?;
-                    for c in c.db_instances {
-                        add_resource_with_policy(
-                            l,
-                            NewResource {
-                                file: &f,
-                                arn: c.arn,
-                                kind: ResourceKind::RDSInstance,
-                                account: acct,
-                                region: region.into(),
-                                name: c.id,
-                                tags: Some(tags(&c.tag_list)),
-                                policy: None,
-                                execution_role: None,
-                            },
-                        )?;
-                    }
-                }
-                _ => l.warn(
-                    &f,
-                    "unknown file in rds/REGION (expected clusters.json, instances.json); ignored",
+            let (list, kind) = match file_name(&f).as_str() {
+                "clusters.json" => (
+                    read_json::<DbClusters>(&f)?.db_clusters,
+                    ResourceKind::RDSCluster,
                 ),
+                "instances.json" => (
+                    read_json::<DbInstances>(&f)?.db_instances,
+                    ResourceKind::RDSInstance,
+                ),
+                _ => {
+                    l.warn(&f, "unknown file in rds/REGION (expected clusters.json, instances.json); ignored");
+                    continue;
+                }
+            };
+            for c in list {
+                add_resource_with_policy(
+                    l,
+                    NewResource {
+                        file: &f,
+                        arn: c.arn,
+                        kind,
+                        account: acct,
+                        region: region.into(),
+                        name: c.id,
+                        tags: Some(tags(&c.tag_list)),
+                        policy: None,
+                        execution_role: None,
+                    },
+                )?;
             }
         }
         return Ok(());
