@@ -2,10 +2,14 @@
 //! assumption. See ARCHITECTURE.md for the code map.
 
 pub mod analyse;
+pub mod api;
 pub mod arn;
 pub mod capability;
+pub mod collect;
 pub mod escalation;
 pub mod graph;
 pub mod policy;
+pub mod report;
 pub mod snapshot;
+pub mod store;
 pub mod synth;

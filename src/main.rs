@@ -26,6 +26,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Collects IAM, organization and resource policies from AWS accounts into a snapshot directory.
+    Collect(cli::collect::CollectArgs),
+    /// Collect, analyse and load into the chosen store (optionally report and export).
+    Ingest(cli::collect::IngestArgs),
+    /// Loads an analysed snapshot into Neo4j as a new, current graph snapshot.
+    Load(cli::store::LoadArgs),
+    /// Serves GraphQL, the partner REST endpoint and the web page.
+    Serve(cli::serve::ServeArgs),
+    /// Writes the Parquet/CSV reports (principals, resources, pas, ras) of a snapshot.
+    Report(cli::report::ReportArgs),
+    /// Uploads a report directory to the customer's S3 inbox under their KMS key.
+    Export(cli::report::ExportArgs),
     /// Resource access paths (k9 partner API semantics) for a request file; prints JSON.
     Paths {
         /// Snapshot directory (one folder per account ID, see docs/snapshot-format.md).
@@ -105,7 +117,9 @@ macro_rules! outln {
 }
 
 /// A user error: printed as one line, exit code 2.
-struct Usage(String);
+pub(crate) struct Usage(pub(crate) String);
+
+mod cli;
 
 fn load_graph(dir: &Path) -> Result<AccessGraph, Usage> {
     let snap = snapshot::load(dir).map_err(|e| Usage(e.to_string()))?;
@@ -119,6 +133,12 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match cli.cmd {
+        Cmd::Collect(a) => return cli::collect::collect(a),
+        Cmd::Ingest(a) => return cli::collect::ingest(a),
+        Cmd::Load(a) => return cli::store::load(a),
+        Cmd::Serve(a) => return cli::serve::serve(a),
+        Cmd::Report(a) => return cli::report::report(a),
+        Cmd::Export(a) => return cli::report::export(a),
         Cmd::Paths { snapshot, request } => {
             let text = match std::fs::read_to_string(&request) {
                 Ok(t) => t,

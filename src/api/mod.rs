@@ -1,0 +1,1 @@
+//! GraphQL and partner REST server (axum).

@@ -1,0 +1,1 @@
+//! Live collection from AWS (aws-sdk-*) into a snapshot directory.

@@ -1,0 +1,1 @@
+//! Reports (Parquet/CSV, Athena layout) and delivery to S3 under a KMS key.
