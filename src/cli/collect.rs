@@ -1,21 +1,235 @@
 //! CLI of `pathhound collect`, `pathhound ingest`.
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pathhound::arn::AccountId;
+use pathhound::collect::{self, CollectError, CollectOptions, CollectSummary};
+use pathhound::graph::AccessGraph;
+
 use crate::Usage;
 
 /// Arguments of `pathhound collect`.
 #[derive(clap::Args)]
-pub struct CollectArgs {}
+pub struct CollectArgs {
+    /// Snapshot directory to write. Written beside it and renamed into place when complete;
+    /// an earlier snapshot there is replaced only then.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Accounts to collect (12-digit IDs, comma-separated). Default: the caller's account, or
+    /// every active account of the organization with --organization.
+    #[arg(long, value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Read the organization (from the management account or a delegated administrator):
+    /// OUs, accounts, SCPs and RCPs, and collect its active accounts.
+    #[arg(long)]
+    pub organization: bool,
+    /// Role to assume in every account other than the caller's own (e.g. pathhound-collector).
+    #[arg(long)]
+    pub assume_role_name: Option<String>,
+    /// External ID the role's trust policy requires.
+    #[arg(long, requires = "assume_role_name")]
+    pub external_id: Option<String>,
+    /// Regions for KMS, SQS, SNS, Secrets Manager and Lambda (comma-separated). Default: all
+    /// regions of the partition; those not enabled for an account are noted and skipped.
+    #[arg(long, value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// AWS requests in flight at most.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Accounts collected at the same time.
+    #[arg(long, default_value_t = 4)]
+    pub account_concurrency: usize,
+    /// No progress bars (they are drawn only on a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl CollectArgs {
+    fn options(&self) -> Result<CollectOptions, Usage> {
+        let mut o = CollectOptions::new(self.out.clone());
+        for a in &self.accounts {
+            let a = a.trim();
+            if a.is_empty() {
+                continue;
+            }
+            o.accounts
+                .push(AccountId::parse(a).map_err(|e| Usage(format!("--accounts: {a:?}: {e}")))?);
+        }
+        for r in &self.regions {
+            if r.trim().is_empty() {
+                continue;
+            }
+            o.regions
+                .push(collect::parse_region(r).map_err(|e| Usage(e.to_string()))?);
+        }
+        if let Some(n) = &self.assume_role_name
+            && (n.is_empty()
+                || n.len() > 64
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c)))
+        {
+            return Err(Usage(format!(
+                "--assume-role-name: {n:?} is not a role name (1-64 of letters, digits and +=,.@_-; a path may precede it)"
+            )));
+        }
+        if self.concurrency == 0 || self.account_concurrency == 0 {
+            return Err(Usage(
+                "--concurrency and --account-concurrency must be at least 1".into(),
+            ));
+        }
+        o.organization = self.organization;
+        o.assume_role_name = self.assume_role_name.clone();
+        o.external_id = self.external_id.clone();
+        o.concurrency = self.concurrency;
+        o.account_concurrency = self.account_concurrency;
+        o.progress = !self.quiet && std::io::stderr().is_terminal();
+        Ok(o)
+    }
+}
+
+/// Runs the collection; `Err(Usage)` for what the user must change, `anyhow` for the rest.
+fn run_collect(args: &CollectArgs) -> anyhow::Result<Result<CollectSummary, Usage>> {
+    let opts = match args.options() {
+        Ok(o) => o,
+        Err(u) => return Ok(Err(u)),
+    };
+    match collect::run_blocking(&opts) {
+        Ok(s) => {
+            for w in s.warnings() {
+                eprintln!("warning: {w}");
+            }
+            Ok(Ok(s))
+        }
+        Err(e) if e.is_usage() => Ok(Err(Usage(e.to_string()))),
+        Err(e @ CollectError::Io { .. }) => Err(e.into()),
+        Err(e) => Err(anyhow::anyhow!("collect: {e}")),
+    }
+}
 
 /// Runs `pathhound collect`.
-pub fn collect(_args: CollectArgs) -> anyhow::Result<Result<(), Usage>> {
-    Ok(Err(Usage("pathhound collect: not implemented yet".into())))
+pub fn collect(args: CollectArgs) -> anyhow::Result<Result<(), Usage>> {
+    let s = match run_collect(&args)? {
+        Ok(s) => s,
+        Err(u) => return Ok(Err(u)),
+    };
+    println!("{s}");
+    let skipped: usize = s
+        .manifest
+        .accounts
+        .iter()
+        .map(|a| a.skipped.len())
+        .sum::<usize>()
+        + s.manifest
+            .organization
+            .as_ref()
+            .map_or(0, |o| o.skipped.len());
+    if skipped > 0 {
+        eprintln!(
+            "warning: {skipped} item(s) could not be collected; they are listed in {}/manifest.json and analysis reports them",
+            s.out.display()
+        );
+    }
+    Ok(Ok(()))
 }
 
 /// Arguments of `pathhound ingest`.
 #[derive(clap::Args)]
-pub struct IngestArgs {}
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    /// Neo4j Bolt URI to load the analysed snapshot into (e.g. bolt://127.0.0.1:7687). Without
+    /// it, ingest collects and analyses only.
+    #[arg(long)]
+    pub neo4j_uri: Option<String>,
+    #[arg(long, default_value = "neo4j")]
+    pub neo4j_user: String,
+    /// Neo4j password; default: the NEO4J_PASSWORD environment variable (keeps it out of the
+    /// process list).
+    #[arg(long)]
+    pub neo4j_password: Option<String>,
+}
 
-/// Runs `pathhound ingest`.
-pub fn ingest(_args: IngestArgs) -> anyhow::Result<Result<(), Usage>> {
-    Ok(Err(Usage("pathhound ingest: not implemented yet".into())))
+/// Figures of an analysed snapshot, printed by `ingest`.
+pub struct Analysis {
+    pub accounts: usize,
+    pub principals: usize,
+    pub resources: usize,
+    pub summary_rows: usize,
+    pub warnings: usize,
+}
+
+/// The analysis step of ingest: load the snapshot written by collect, build the access graph
+/// and count its principal access summary. The store step takes the graph from here.
+pub fn analyse(dir: &std::path::Path) -> Result<(Arc<AccessGraph>, Analysis), Usage> {
+    let snap = pathhound::snapshot::load(dir).map_err(|e| Usage(e.to_string()))?;
+    let warnings = snap.warnings.len();
+    let (accounts, principals, resources) = (
+        snap.accounts.len(),
+        snap.principals.len(),
+        snap.resources.len(),
+    );
+    let g = Arc::new(AccessGraph::build(Arc::new(snap)));
+    let summary_rows = g.summary_chunks(256).map(|c| c.len()).sum();
+    Ok((
+        g,
+        Analysis {
+            accounts,
+            principals,
+            resources,
+            summary_rows,
+            warnings,
+        },
+    ))
+}
+
+/// Runs `pathhound ingest`: collect, analyse, and load into the store when one is given.
+pub fn ingest(mut args: IngestArgs) -> anyhow::Result<Result<(), Usage>> {
+    if args.neo4j_password.is_none() {
+        args.neo4j_password = std::env::var("NEO4J_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty());
+    }
+    if args.neo4j_uri.is_some() && args.neo4j_password.is_none() {
+        return Ok(Err(Usage(
+            "--neo4j-password (or NEO4J_PASSWORD) is required with --neo4j-uri".into(),
+        )));
+    }
+    let s = match run_collect(&args.collect)? {
+        Ok(s) => s,
+        Err(u) => return Ok(Err(u)),
+    };
+    println!("{s}");
+    let (graph, a) = match analyse(&s.out) {
+        Ok(x) => x,
+        Err(u) => return Ok(Err(u)),
+    };
+    println!(
+        "analysed: {} accounts, {} principals, {} resources, {} principal access summary rows, {} warnings",
+        a.accounts, a.principals, a.resources, a.summary_rows, a.warnings
+    );
+    if let Some(uri) = &args.neo4j_uri {
+        return store(
+            &graph,
+            uri,
+            &args.neo4j_user,
+            args.neo4j_password.as_deref(),
+        );
+    }
+    Ok(Ok(()))
+}
+
+/// The store step of ingest. The Neo4j loader (`pathhound::store`) is built on its own
+/// branch; until it is merged, asking for it is a clear error rather than a silent no-op.
+fn store(
+    _graph: &AccessGraph,
+    uri: &str,
+    _user: &str,
+    _password: Option<&str>,
+) -> anyhow::Result<Result<(), Usage>> {
+    Ok(Err(Usage(format!(
+        "--neo4j-uri {uri}: loading into Neo4j is not available in this build (pathhound::store is not wired into ingest yet); the snapshot was collected and analysed, load it with `pathhound load` when available"
+    ))))
 }

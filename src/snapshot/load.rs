@@ -122,7 +122,15 @@ pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
                 continue;
             }
         }
-        if name == "manifest.json" || name.starts_with('.') || name == "README.md" {
+        if name == "manifest.json" && entry.is_file() {
+            let m: Manifest = read_json(&entry)?;
+            for w in m.warnings() {
+                l.warn(&entry, w);
+            }
+            l.snap.manifest = Some(m);
+            continue;
+        }
+        if name.starts_with('.') || name == "README.md" {
             continue;
         }
         l.warn(

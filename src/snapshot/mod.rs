@@ -7,6 +7,7 @@
 
 mod gaad;
 mod load;
+mod manifest;
 mod org;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +19,7 @@ use crate::arn::{AccountId, Arn};
 use crate::policy::{Policy, PolicyError};
 
 pub use load::load;
+pub use manifest::{AccountManifest, MANIFEST_FORMAT, Manifest, PartManifest, Skipped};
 pub use org::Organization;
 
 /// Index into [`Snapshot::policies`].
@@ -235,6 +237,8 @@ pub struct Snapshot {
     pub policies: Vec<Policy>,
     pub managed: HashMap<String, ManagedPolicy>,
     pub organization: Option<Organization>,
+    /// The collector's `manifest.json`, when the snapshot has one.
+    pub manifest: Option<Manifest>,
     pub warnings: Vec<Warning>,
     pub principal_by_arn: HashMap<String, PrincipalId>,
     pub principal_by_unique_id: HashMap<String, PrincipalId>,
