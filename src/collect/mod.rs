@@ -100,6 +100,10 @@ pub enum CollectError {
         "no account could be collected: {0}; nothing was written (see the reasons, fix the role or permissions and retry)"
     )]
     NothingCollected(String),
+    #[error(
+        "the collected snapshot does not load, so it was not put in place ({0}); please report this with the AWS answer it names"
+    )]
+    Unloadable(String),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -507,6 +511,8 @@ pub async fn run(opts: &CollectOptions) -> Result<CollectSummary, CollectError> 
         source: std::io::Error::other(e),
     })?;
     out::write_json(&staging.tmp.join("manifest.json"), &v)?;
+    // Never put in place a snapshot the loader rejects: an earlier one stays usable.
+    crate::snapshot::load(&staging.tmp).map_err(|e| CollectError::Unloadable(e.to_string()))?;
     let out = staging.commit()?;
     Ok(CollectSummary {
         out,
