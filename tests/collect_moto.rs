@@ -873,3 +873,38 @@ fn ingest_collects_and_analyses() {
     assert_ne!(manifest(&out).started_at, before);
     assert_eq!(listing(&tmp.0), ["snap"]);
 }
+
+#[test]
+fn ingest_checks_the_store_options_before_collecting() {
+    let tmp = Tmp::new("ingeststore");
+    let out = tmp.0.join("snap");
+    // No AWS endpoint at all: the store options fail first, nothing is contacted or written.
+    let o = run(
+        &[("NEO4J_PASSWORD", "x".to_string())],
+        &[
+            "ingest",
+            "--out",
+            out.to_str().unwrap(),
+            "--neo4j-uri",
+            "http://127.0.0.1:7474",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("--neo4j-uri: http://127.0.0.1:7474 is not a Bolt URI")
+    );
+    let o = run(
+        &[],
+        &[
+            "ingest",
+            "--out",
+            out.to_str().unwrap(),
+            "--neo4j-uri",
+            "bolt://127.0.0.1:7687",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("NEO4J_PASSWORD is not set"));
+    assert_eq!(listing(&tmp.0), Vec::<String>::new());
+}

@@ -140,16 +140,13 @@ pub fn collect(args: CollectArgs) -> anyhow::Result<Result<(), Usage>> {
 pub struct IngestArgs {
     #[command(flatten)]
     pub collect: CollectArgs,
-    /// Neo4j Bolt URI to load the analysed snapshot into (e.g. bolt://127.0.0.1:7687). Without
-    /// it, ingest collects and analyses only.
+    /// Neo4j Bolt URI to load the analysed snapshot into (e.g. bolt://127.0.0.1:7687; the
+    /// password comes from NEO4J_PASSWORD). Without it, ingest collects and analyses only.
     #[arg(long)]
     pub neo4j_uri: Option<String>,
+    /// Neo4j user.
     #[arg(long, default_value = "neo4j")]
     pub neo4j_user: String,
-    /// Neo4j password; default: the NEO4J_PASSWORD environment variable (keeps it out of the
-    /// process list).
-    #[arg(long)]
-    pub neo4j_password: Option<String>,
 }
 
 /// Figures of an analysed snapshot, printed by `ingest`.
@@ -185,17 +182,28 @@ pub fn analyse(dir: &std::path::Path) -> Result<(Arc<AccessGraph>, Analysis), Us
     ))
 }
 
-/// Runs `pathhound ingest`: collect, analyse, and load into the store when one is given.
-pub fn ingest(mut args: IngestArgs) -> anyhow::Result<Result<(), Usage>> {
-    if args.neo4j_password.is_none() {
-        args.neo4j_password = std::env::var("NEO4J_PASSWORD")
-            .ok()
-            .filter(|p| !p.is_empty());
-    }
-    if args.neo4j_uri.is_some() && args.neo4j_password.is_none() {
-        return Ok(Err(Usage(
-            "--neo4j-password (or NEO4J_PASSWORD) is required with --neo4j-uri".into(),
+/// Checks the store options before anything is collected, so a typo does not cost a whole
+/// collection.
+fn check_store(uri: &str) -> Result<(), Usage> {
+    if !(uri.starts_with("bolt://") || uri.starts_with("neo4j://")) {
+        return Err(Usage(format!(
+            "--neo4j-uri: {uri} is not a Bolt URI (expected bolt://HOST:PORT)"
         )));
+    }
+    if std::env::var("NEO4J_PASSWORD").map_or(true, |p| p.is_empty()) {
+        return Err(Usage(
+            "NEO4J_PASSWORD is not set: export the Neo4j password in NEO4J_PASSWORD".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `pathhound ingest`: collect, analyse, and load into the store when one is given.
+pub fn ingest(args: IngestArgs) -> anyhow::Result<Result<(), Usage>> {
+    if let Some(uri) = &args.neo4j_uri
+        && let Err(u) = check_store(uri)
+    {
+        return Ok(Err(u));
     }
     let s = match run_collect(&args.collect)? {
         Ok(s) => s,
@@ -211,25 +219,18 @@ pub fn ingest(mut args: IngestArgs) -> anyhow::Result<Result<(), Usage>> {
         a.accounts, a.principals, a.resources, a.summary_rows, a.warnings
     );
     if let Some(uri) = &args.neo4j_uri {
-        return store(
-            &graph,
-            uri,
-            &args.neo4j_user,
-            args.neo4j_password.as_deref(),
-        );
+        return store(graph, uri, &args.neo4j_user);
     }
     Ok(Ok(()))
 }
 
-/// The store step of ingest. The Neo4j loader (`pathhound::store`) is built on its own
-/// branch; until it is merged, asking for it is a clear error rather than a silent no-op.
-fn store(
-    _graph: &AccessGraph,
-    uri: &str,
-    _user: &str,
-    _password: Option<&str>,
-) -> anyhow::Result<Result<(), Usage>> {
+/// The store step of ingest: load the analysed graph into Neo4j as the new current snapshot.
+/// The Neo4j loader (`pathhound::store`) is built on its own branch; until it is wired here,
+/// asking for it is a clear error rather than a silent no-op. The snapshot on disk is already
+/// complete, so `pathhound load --snapshot DIR` can load it later.
+fn store(graph: Arc<AccessGraph>, uri: &str, _user: &str) -> anyhow::Result<Result<(), Usage>> {
+    drop(graph);
     Ok(Err(Usage(format!(
-        "--neo4j-uri {uri}: loading into Neo4j is not available in this build (pathhound::store is not wired into ingest yet); the snapshot was collected and analysed, load it with `pathhound load` when available"
+        "--neo4j-uri {uri}: loading into Neo4j is not available in this build yet; the snapshot was collected and analysed, load it with `pathhound load --snapshot DIR --neo4j-uri {uri}`"
     ))))
 }
