@@ -481,6 +481,108 @@ mod tests {
         }
     }
 
+    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// An SDK error as the SDK builds it from a response, without a network.
+    fn sdk_error(
+        status: u16,
+        code: Option<&str>,
+        body: &str,
+    ) -> SdkError<GetCallerIdentityError, HttpResponse> {
+        let mut meta = ErrorMetadata::builder();
+        if let Some(c) = code {
+            meta = meta.code(c);
+        }
+        let raw = HttpResponse::new(
+            status.try_into().expect("a valid status"),
+            SdkBody::from(body.to_string()),
+        );
+        SdkError::service_error(GetCallerIdentityError::generic(meta.build()), raw)
+    }
+
+    #[test]
+    fn sdk_errors_are_classified_with_code_status_and_body() {
+        let f = failure_of(&sdk_error(400, Some("Throttling"), ""));
+        assert_eq!(
+            (f.kind, f.code.as_deref()),
+            (FailureKind::Throttled, Some("Throttling"))
+        );
+        // moto answers JSON-protocol calls with XML errors the SDK cannot parse
+        let f = failure_of(&sdk_error(
+            403,
+            None,
+            "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no kms:ListKeys</Message></Error></Errors></ErrorResponse>",
+        ));
+        assert_eq!(f.kind, FailureKind::Denied);
+        assert_eq!(f.code.as_deref(), Some("AccessDenied"));
+        assert_eq!(f.message, "no kms:ListKeys");
+        let f = failure_of(&sdk_error(503, None, "<html>busy</html>"));
+        assert_eq!((f.kind, f.code), (FailureKind::Transient, None));
+        assert_eq!(f.message, "HTTP 503 without an error message");
+    }
+
+    fn fast() -> Backoff {
+        Backoff {
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(4),
+            max_attempts: 4,
+            max_transient_attempts: 2,
+        }
+    }
+
+    /// Runs `with_retry` over a scripted sequence of answers; returns the result, the calls
+    /// made and the retries counted.
+    fn scripted(
+        answers: Vec<Result<u32, (u16, &'static str)>>,
+    ) -> (Result<u32, Failure>, usize, u64) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let permits = tokio::sync::Semaphore::new(1);
+        let retries = AtomicU64::new(0);
+        let calls = std::sync::Mutex::new(0usize);
+        let res = rt.block_on(with_retry(&fast(), &permits, &retries, || {
+            let mut n = calls.lock().unwrap();
+            let a = answers.get(*n).cloned().unwrap_or(Ok(0));
+            *n += 1;
+            async move { a.map_err(|(st, code)| sdk_error(st, Some(code), "")) }
+        }));
+        let n = *calls.lock().unwrap();
+        (res, n, retries.load(Ordering::Relaxed))
+    }
+
+    #[test]
+    fn throttling_is_retried_until_it_clears() {
+        let (res, calls, retries) = scripted(vec![
+            Err((400, "Throttling")),
+            Err((429, "TooManyRequestsException")),
+            Ok(7),
+        ]);
+        assert_eq!(res.unwrap(), 7);
+        assert_eq!((calls, retries), (3, 2));
+    }
+
+    #[test]
+    fn retries_stop_at_the_limit_and_denials_are_not_retried() {
+        let (res, calls, retries) = scripted(vec![Err((400, "Throttling")); 10]);
+        let f = res.unwrap_err();
+        assert_eq!((f.kind, f.attempts), (FailureKind::Throttled, 4));
+        assert_eq!((calls, retries), (4, 3));
+
+        let (res, calls, retries) = scripted(vec![Err((500, "InternalError")); 10]);
+        assert_eq!(res.unwrap_err().attempts, 2);
+        assert_eq!((calls, retries), (2, 1));
+
+        let (res, calls, retries) = scripted(vec![Err((403, "AccessDenied")), Ok(1)]);
+        let f = res.unwrap_err();
+        assert_eq!((f.kind, f.attempts), (FailureKind::Denied, 1));
+        assert_eq!((calls, retries), (1, 0));
+    }
+
     #[test]
     fn backoff_doubles_up_to_the_cap_with_bounded_jitter() {
         let b = Backoff {
