@@ -278,6 +278,9 @@ fn two_accounts_collected_equal_the_hand_written_snapshot() {
             &format!("{A},{B}"),
             "--assume-role-name",
             "pathhound-collector",
+            // moto accepts any external ID; this exercises the flag's path to AssumeRole
+            "--external-id",
+            "pathhound-test",
             "--regions",
             "us-east-1,eu-west-1",
         ],
@@ -907,4 +910,47 @@ fn ingest_checks_the_store_options_before_collecting() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("NEO4J_PASSWORD is not set"));
     assert_eq!(listing(&tmp.0), Vec::<String>::new());
+}
+
+#[test]
+fn an_interrupted_collection_leaves_nothing_behind() {
+    // An endpoint that accepts connections and never answers: the run hangs in its first call.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tmp = Tmp::new("interrupt");
+    let out = tmp.0.join("snap");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("manifest.json"), "{\"earlier\": true}").unwrap();
+    let child = pathhound(&[
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ])
+    .args(["collect", "--out", out.to_str().unwrap()])
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    // Wait until the staging directory exists, then interrupt.
+    let t0 = std::time::Instant::now();
+    while listing(&tmp.0).len() < 2 && t0.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        listing(&tmp.0).len(),
+        2,
+        "staging directory beside the snapshot"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("interrupted; nothing was written"));
+    assert_eq!(listing(&tmp.0), ["snap"]);
+    assert_eq!(listing(&out), ["manifest.json"]);
+    drop(listener);
 }

@@ -104,6 +104,8 @@ pub enum CollectError {
         "the collected snapshot does not load, so it was not put in place ({0}); please report this with the AWS answer it names"
     )]
     Unloadable(String),
+    #[error("interrupted; nothing was written (an earlier snapshot is untouched)")]
+    Interrupted,
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -349,6 +351,33 @@ pub async fn run(opts: &CollectOptions) -> Result<CollectSummary, CollectError> 
         ));
     }
     let staging = out::Staging::new(&opts.out)?;
+    // Ctrl-C drops the staging directory (removing it) instead of leaving a partial snapshot.
+    let interrupted = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let (manifest, requests, retries) = tokio::select! {
+        r = collect_into(opts, &staging.tmp, started_at) => r?,
+        () = interrupted => return Err(CollectError::Interrupted),
+    };
+    let out = staging.commit()?;
+    Ok(CollectSummary {
+        out,
+        manifest,
+        requests,
+        retries,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// The collection itself, into the staging directory `tmp`: the manifest and the request and
+/// retry counts.
+async fn collect_into(
+    opts: &CollectOptions,
+    tmp: &std::path::Path,
+    started_at: String,
+) -> Result<(Manifest, u64, u64), CollectError> {
     let conf = base_config().await;
     let endpoint = conf
         .endpoint_url()
@@ -417,7 +446,7 @@ pub async fn run(opts: &CollectOptions) -> Result<CollectSummary, CollectError> 
     if opts.organization {
         let bar = bars.add(ProgressBar::new_spinner());
         bar.set_message("organization");
-        let (part, members) = org::collect(&ctx, &conf, &staging.tmp.join("organization")).await?;
+        let (part, members) = org::collect(&ctx, &conf, &tmp.join("organization")).await?;
         bar.finish_with_message(format!("organization: {} accounts", members.len()));
         if accounts.is_empty() {
             accounts = members;
@@ -455,7 +484,7 @@ pub async fn run(opts: &CollectOptions) -> Result<CollectSummary, CollectError> 
         let bar = bars.add(ProgressBar::new(account::steps(regions.len())));
         bar.set_style(style.clone());
         bar.set_prefix(acct.to_string());
-        let dir = staging.tmp.join(acct.as_str());
+        let dir = tmp.join(acct.as_str());
         let via = if *acct == caller_account {
             account::Via::Caller
         } else {
@@ -507,20 +536,17 @@ pub async fn run(opts: &CollectOptions) -> Result<CollectSummary, CollectError> 
         accounts: results,
     };
     let v = serde_json::to_value(&manifest).map_err(|e| CollectError::Io {
-        path: staging.tmp.join("manifest.json"),
+        path: tmp.join("manifest.json"),
         source: std::io::Error::other(e),
     })?;
-    out::write_json(&staging.tmp.join("manifest.json"), &v)?;
+    out::write_json(&tmp.join("manifest.json"), &v)?;
     // Never put in place a snapshot the loader rejects: an earlier one stays usable.
-    crate::snapshot::load(&staging.tmp).map_err(|e| CollectError::Unloadable(e.to_string()))?;
-    let out = staging.commit()?;
-    Ok(CollectSummary {
-        out,
+    crate::snapshot::load(&tmp).map_err(|e| CollectError::Unloadable(e.to_string()))?;
+    Ok((
         manifest,
-        requests: ctx.requests.load(Ordering::Relaxed),
-        retries: ctx.retries.load(Ordering::Relaxed),
-        elapsed: start.elapsed(),
-    })
+        ctx.requests.load(Ordering::Relaxed),
+        ctx.retries.load(Ordering::Relaxed),
+    ))
 }
 
 /// A manifest entry for a failed call.
