@@ -541,7 +541,7 @@ async fn collect_into(
     })?;
     out::write_json(&tmp.join("manifest.json"), &v)?;
     // Never put in place a snapshot the loader rejects: an earlier one stays usable.
-    crate::snapshot::load(&tmp).map_err(|e| CollectError::Unloadable(e.to_string()))?;
+    crate::snapshot::load(tmp).map_err(|e| CollectError::Unloadable(e.to_string()))?;
     Ok((
         manifest,
         ctx.requests.load(Ordering::Relaxed),
