@@ -426,6 +426,7 @@ async fn iam(a: &Acct<'_>) -> Result<Result<(), Failure>, CollectError> {
     let client = aws_sdk_iam::Client::new(&a.conf);
     let (mut users, mut groups, mut roles, mut policies) = (vec![], vec![], vec![], vec![]);
     let mut marker: Option<String> = None;
+    let mut seen = BTreeSet::new();
     loop {
         let page = a
             .ctx
@@ -450,9 +451,9 @@ async fn iam(a: &Acct<'_>) -> Result<Result<(), Failure>, CollectError> {
         groups.extend(page.group_detail_list().iter().map(group_json));
         roles.extend(page.role_detail_list().iter().map(role_json));
         policies.extend(page.policies().iter().map(managed_json));
-        match page.marker() {
-            Some(m) if page.is_truncated() && !m.is_empty() => marker = Some(m.to_string()),
-            _ => break,
+        match next_page(&mut seen, page.is_truncated(), page.marker()) {
+            Some(m) => marker = Some(m),
+            None => break,
         }
     }
 
@@ -493,6 +494,17 @@ async fn iam(a: &Acct<'_>) -> Result<Result<(), Failure>, CollectError> {
     write_json(&a.path("iam.json"), &doc)?;
     a.step("iam");
     Ok(Ok(()))
+}
+
+/// The marker of the next page: only when the answer says there is more, and never a marker
+/// already followed (an endpoint repeating one would otherwise loop forever).
+pub(crate) fn next_page(
+    seen: &mut BTreeSet<String>,
+    more: bool,
+    marker: Option<&str>,
+) -> Option<String> {
+    let m = marker.filter(|m| more && !m.is_empty())?;
+    seen.insert(m.to_string()).then(|| m.to_string())
 }
 
 /// One managed policy in GAAD's `Policies[]` shape, with its default version.
@@ -632,6 +644,7 @@ async fn s3(a: &Acct<'_>) -> Result<(), CollectError> {
     let client = s3_client(a, &home);
     let mut names = Vec::new();
     let mut token: Option<String> = None;
+    let mut seen = BTreeSet::new();
     loop {
         let page = a
             .ctx
@@ -649,9 +662,9 @@ async fn s3(a: &Acct<'_>) -> Result<(), CollectError> {
                         .iter()
                         .filter_map(|b| b.name().map(str::to_string)),
                 );
-                match p.continuation_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                    _ => break,
+                match next_page(&mut seen, true, p.continuation_token()) {
+                    Some(t) => token = Some(t),
+                    None => break,
                 }
             }
             Err(f) => {
@@ -754,6 +767,7 @@ async fn kms(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
     let base = a.path(&format!("kms/{region}"));
     let mut keys = Vec::new();
     let mut marker: Option<String> = None;
+    let mut seen = BTreeSet::new();
     loop {
         match a
             .ctx
@@ -766,9 +780,9 @@ async fn kms(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
                         .iter()
                         .filter_map(|k| k.key_id().map(str::to_string)),
                 );
-                match p.next_marker() {
-                    Some(m) if p.truncated() => marker = Some(m.to_string()),
-                    _ => break,
+                match next_page(&mut seen, p.truncated(), p.next_marker()) {
+                    Some(m) => marker = Some(m),
+                    None => break,
                 }
             }
             Err(f) => {
@@ -781,6 +795,7 @@ async fn kms(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
     // Aliases name keys in reports.
     let mut aliases = Vec::new();
     let mut marker: Option<String> = None;
+    let mut seen = BTreeSet::new();
     loop {
         match a
             .ctx
@@ -795,9 +810,9 @@ async fn kms(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
                         .put("TargetKeyId", s(al.target_key_id()))
                         .done()
                 }));
-                match p.next_marker() {
-                    Some(m) if p.truncated() => marker = Some(m.to_string()),
-                    _ => break,
+                match next_page(&mut seen, p.truncated(), p.next_marker()) {
+                    Some(m) => marker = Some(m),
+                    None => break,
                 }
             }
             Err(f) => {
@@ -859,6 +874,7 @@ async fn key(
     }
     let mut tags = Vec::new();
     let mut marker: Option<String> = None;
+    let mut seen = BTreeSet::new();
     let mut tags_ok = true;
     loop {
         match a
@@ -878,9 +894,9 @@ async fn key(
                         .iter()
                         .map(|t| json!({"TagKey": t.tag_key(), "TagValue": t.tag_value()})),
                 );
-                match t.next_marker() {
-                    Some(m) if t.truncated() => marker = Some(m.to_string()),
-                    _ => break,
+                match next_page(&mut seen, t.truncated(), t.next_marker()) {
+                    Some(m) => marker = Some(m),
+                    None => break,
                 }
             }
             Err(f) => {
@@ -910,6 +926,7 @@ async fn sqs(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
     let client = aws_sdk_sqs::Client::from_conf(conf);
     let mut urls = Vec::new();
     let mut token: Option<String> = None;
+    let mut seen = BTreeSet::new();
     loop {
         match a
             .ctx
@@ -924,9 +941,9 @@ async fn sqs(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
         {
             Ok(p) => {
                 urls.extend(p.queue_urls().iter().cloned());
-                match p.next_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                    _ => break,
+                match next_page(&mut seen, true, p.next_token()) {
+                    Some(t) => token = Some(t),
+                    None => break,
                 }
             }
             Err(f) => {
@@ -982,6 +999,7 @@ async fn sns(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
     let client = aws_sdk_sns::Client::from_conf(conf);
     let mut arns = Vec::new();
     let mut token: Option<String> = None;
+    let mut seen = BTreeSet::new();
     loop {
         match a
             .ctx
@@ -994,9 +1012,9 @@ async fn sns(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
                         .iter()
                         .filter_map(|t| t.topic_arn().map(str::to_string)),
                 );
-                match p.next_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                    _ => break,
+                match next_page(&mut seen, true, p.next_token()) {
+                    Some(t) => token = Some(t),
+                    None => break,
                 }
             }
             Err(f) => {
@@ -1042,6 +1060,7 @@ async fn secrets(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
     let client = aws_sdk_secretsmanager::Client::from_conf(conf);
     let mut list = Vec::new();
     let mut token: Option<String> = None;
+    let mut seen = BTreeSet::new();
     loop {
         match a
             .ctx
@@ -1055,9 +1074,9 @@ async fn secrets(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
                         e.name().unwrap_or_default().to_string(),
                     ))
                 }));
-                match p.next_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                    _ => break,
+                match next_page(&mut seen, true, p.next_token()) {
+                    Some(t) => token = Some(t),
+                    None => break,
                 }
             }
             Err(f) => {
@@ -1108,6 +1127,7 @@ async fn lambda(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
     let client = aws_sdk_lambda::Client::from_conf(conf);
     let mut fns = Vec::new();
     let mut marker: Option<String> = None;
+    let mut seen = BTreeSet::new();
     loop {
         match a
             .ctx
@@ -1127,9 +1147,9 @@ async fn lambda(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
                         .done();
                     Some((name, cfg))
                 }));
-                match p.next_marker() {
-                    Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-                    _ => break,
+                match next_page(&mut seen, true, p.next_marker()) {
+                    Some(m) => marker = Some(m),
+                    None => break,
                 }
             }
             Err(f) => {
@@ -1166,4 +1186,59 @@ async fn lambda(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
     }
     a.step(&format!("lambda {region}"));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_followed_while_truncated_and_never_twice() {
+        // GAAD pages as AWS returns them: IsTruncated with a Marker, then the last page.
+        let answers = [(true, Some("m1")), (true, Some("m2")), (false, Some("m3"))];
+        let mut seen = BTreeSet::new();
+        let followed: Vec<Option<String>> = answers
+            .iter()
+            .map(|(more, m)| next_page(&mut seen, *more, *m))
+            .collect();
+        assert_eq!(followed, [Some("m1".into()), Some("m2".into()), None]);
+        // moto ignores MaxItems and answers one untruncated page
+        assert_eq!(next_page(&mut BTreeSet::new(), false, None), None);
+        assert_eq!(next_page(&mut BTreeSet::new(), true, Some("")), None);
+        // a repeated marker ends the loop instead of spinning
+        let mut seen = BTreeSet::new();
+        assert_eq!(next_page(&mut seen, true, Some("x")), Some("x".into()));
+        assert_eq!(next_page(&mut seen, true, Some("x")), None);
+    }
+
+    #[test]
+    fn documents_are_decoded_as_the_cli_prints_them() {
+        let raw = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        let want = serde_json::json!({"Version": "2012-10-17", "Statement": []});
+        assert_eq!(document(Some(raw)), want);
+        assert_eq!(document(Some(encoded)), want);
+        // undecodable text is kept, so the loader names it with its path
+        assert_eq!(
+            document(Some("%7Bnot json")),
+            Value::String("%7Bnot json".into())
+        );
+        assert_eq!(document(None), Value::Null);
+    }
+
+    #[test]
+    fn absent_fields_are_left_out() {
+        let v = Obj::new()
+            .put("A", s(None))
+            .put("B", "x")
+            .put("C", Option::<i32>::None)
+            .put("D", Some(3))
+            .done();
+        assert_eq!(v, serde_json::json!({"B": "x", "D": 3}));
+        assert!(is_aws_managed("arn:aws:iam::aws:policy/ReadOnlyAccess"));
+        assert!(is_aws_managed(
+            "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"
+        ));
+        assert!(!is_aws_managed("arn:aws:iam::123456789012:policy/aws"));
+    }
 }

@@ -1,7 +1,7 @@
 //! AWS Organizations: the organization, its roots, OUs and accounts, and the SCPs and RCPs
 //! with their targets, written as the AWS CLI prints them (docs/snapshot-format.md).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use aws_config::SdkConfig;
@@ -10,6 +10,7 @@ use aws_sdk_organizations::types::{Account, AccountStatus, PolicyType};
 use aws_smithy_types::date_time::Format;
 use serde_json::{Value, json};
 
+use super::account::next_page;
 use super::out::write_json;
 use super::retry::Failure;
 use super::{CollectError, Ctx, OrgManifest, skipped, status_of};
@@ -78,15 +79,16 @@ pub async fn collect(
     // All accounts (ListAccounts pages).
     let mut accounts = Vec::new();
     let mut token: Option<String> = None;
+    let mut seen = BTreeSet::new();
     loop {
         let page = ctx
             .call(|| client.list_accounts().set_next_token(token.clone()).send())
             .await
             .map_err(fatal("ListAccounts"))?;
         accounts.extend(page.accounts().iter().cloned());
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => break,
+        match next_page(&mut seen, true, page.next_token()) {
+            Some(t) => token = Some(t),
+            None => break,
         }
     }
     let members: Vec<AccountId> = accounts
@@ -106,6 +108,7 @@ pub async fn collect(
     while let Some(parent) = queue.pop() {
         let mut children = Vec::new();
         let mut token: Option<String> = None;
+        let mut seen = BTreeSet::new();
         let mut failed = false;
         loop {
             match ctx
@@ -124,9 +127,9 @@ pub async fn collect(
                             .iter()
                             .map(|u| json!({"Id": u.id(), "Arn": u.arn(), "Name": u.name()})),
                     );
-                    match p.next_token() {
-                        Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                        _ => break,
+                    match next_page(&mut seen, true, p.next_token()) {
+                        Some(t) => token = Some(t),
+                        None => break,
                     }
                 }
                 Err(f) => {
@@ -156,6 +159,7 @@ pub async fn collect(
         }
         let mut accts = Vec::new();
         let mut token: Option<String> = None;
+        let mut seen = BTreeSet::new();
         loop {
             match ctx
                 .call(|| {
@@ -169,9 +173,9 @@ pub async fn collect(
             {
                 Ok(p) => {
                     accts.extend(p.accounts().iter().map(account_json));
-                    match p.next_token() {
-                        Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                        _ => {
+                    match next_page(&mut seen, true, p.next_token()) {
+                        Some(t) => token = Some(t),
+                        None => {
                             write_json(
                                 &dir.join(format!("children/{parent}.accounts.json")),
                                 &json!({"Accounts": accts}),
@@ -202,6 +206,7 @@ pub async fn collect(
     ] {
         let mut ids = Vec::new();
         let mut token: Option<String> = None;
+        let mut seen = BTreeSet::new();
         loop {
             match ctx
                 .call(|| {
@@ -219,9 +224,9 @@ pub async fn collect(
                             .iter()
                             .filter_map(|s| s.id().map(str::to_string)),
                     );
-                    match p.next_token() {
-                        Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                        _ => break,
+                    match next_page(&mut seen, true, p.next_token()) {
+                        Some(t) => token = Some(t),
+                        None => break,
                     }
                 }
                 Err(f) => {
@@ -256,6 +261,7 @@ pub async fn collect(
             };
             let mut targets = Vec::new();
             let mut token: Option<String> = None;
+            let mut seen = BTreeSet::new();
             let mut ok = true;
             loop {
                 match ctx
@@ -273,9 +279,9 @@ pub async fn collect(
                             json!({"TargetId": t.target_id(), "Arn": t.arn(), "Name": t.name(),
                                    "Type": t.r#type().map(|x| x.as_str())})
                         }));
-                        match t.next_token() {
-                            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                            _ => break,
+                        match next_page(&mut seen, true, t.next_token()) {
+                            Some(t) => token = Some(t),
+                            None => break,
                         }
                     }
                     Err(f) => {
