@@ -545,12 +545,107 @@ fn seed_002_example_queries_return_the_seeds_principals() {
         .iter()
         .map(|r| r["principal_name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(stale, ["analyst", "ci", "skuenzli", "training"]);
+    // analyst: last used in 2022; training: password and key never used
+    assert_eq!(stale, ["analyst", "training"]);
+    let unrotated: Vec<String> = query(&py, &t.0, "unrotated_credentials.sql", "123456789012")
+        .iter()
+        .map(|r| r["principal_name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(unrotated, ["analyst", "ci", "skuenzli", "training"]);
     let open = query(&py, &t.0, "overly_accessible_data.sql", "123456789012");
     assert_eq!(open[0]["resource_arn"], "arn:aws:s3:::k9-example-data");
     assert_eq!(open[0]["broad_holders"], 1, "the partner account");
     let heavy = query(&py, &t.0, "excessive_data_access.sql", "123456789012");
     assert!(!heavy.is_empty());
+}
+
+fn names(rows: &[Value]) -> Vec<String> {
+    rows.iter()
+        .map(|r| r["principal_name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Seed 002's example queries on the built-in demo organization's reports (`report --demo`,
+/// the demo's analysis time): the principals the demo was built to show.
+#[test]
+fn seed_002_example_queries_on_the_demo() {
+    let Some(py) = python() else { return };
+    let t = Tmp::new("demo");
+    let o = Command::new(BIN)
+        .args([
+            "report",
+            "--demo",
+            "--customer-id",
+            "C123456",
+            "--format",
+            "parquet",
+            "--out",
+        ])
+        .arg(&t.0)
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("analysis time 2026-11-25T12:00:00.000Z"));
+    let prod = "333333333333";
+    // IAM: the admins (alice through the Admins group, lambda-deployer, seed 001's admin
+    // roles) and the two escalators, whose IAM rights (PassRole on every role,
+    // CreateAccessKey on every user) administer IAM resources.
+    let admins = query(&py, &t.0, "iam_admins.sql", prod);
+    assert!(
+        admins
+            .iter()
+            .all(|r| r["service_name"] == "IAM" && r["access_capability"] == "administer-resource")
+    );
+    assert_eq!(
+        names(&admins),
+        [
+            "333-decoy-notrusted",
+            "333-dst-1",
+            "alice",
+            "ci",
+            "eve",
+            "lambda-deployer"
+        ]
+    );
+    // RDS: carol (DataEngineers), ci (rds:*) and the admins; not bob or the escalator eve.
+    let rds = query(&py, &t.0, "rds_delete_data.sql", prod);
+    assert!(
+        rds.iter()
+            .all(|r| r["resource_name"] == "orders-db" && r["service_name"] == "RDS")
+    );
+    let mut deleters = names(&rds);
+    deleters.sort();
+    assert_eq!(
+        deleters,
+        [
+            "333-decoy-notrusted",
+            "333-dst-1",
+            "alice",
+            "carol",
+            "ci",
+            "lambda-deployer"
+        ]
+    );
+    // stale: sam (key and password unused since early 2024), ci (second key unused since 2022)
+    assert_eq!(
+        names(&query(&py, &t.0, "stale_credentials.sql", prod)),
+        ["ci", "sam"]
+    );
+    // over-accessible: the bucket shared with the vendor account and the organization, then
+    // the public one
+    let open = query(&py, &t.0, "overly_accessible_data.sql", prod);
+    let top: Vec<&str> = open
+        .iter()
+        .take(2)
+        .map(|r| r["resource_arn"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        top,
+        [
+            "arn:aws:s3:::shared-analytics-exports",
+            "arn:aws:s3:::public-website-assets"
+        ]
+    );
 }
 
 #[test]

@@ -13,8 +13,12 @@ use crate::Usage;
 #[derive(clap::Args)]
 pub struct ReportArgs {
     /// Snapshot directory (one folder per account ID, see docs/snapshot-format.md).
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub snapshot: Option<PathBuf>,
+    /// Report on the built-in demo organization instead of a snapshot directory (analysis
+    /// time defaults to the demo's, so its stale credentials stay stale).
     #[arg(long)]
-    pub snapshot: PathBuf,
+    pub demo: bool,
     /// Report directory; files go under hive/<format>/… (latest) and
     /// hive/<format>-history/… (dated). Previous reports there are replaced only when the
     /// new ones are complete.
@@ -26,7 +30,8 @@ pub struct ReportArgs {
     /// Comma-separated formats: parquet, csv, json.
     #[arg(long, default_value = "parquet,csv")]
     pub format: String,
-    /// The analysis time of every row (RFC 3339, e.g. 2024-06-01T12:00:00Z); default: now.
+    /// The analysis time of every row (RFC 3339, e.g. 2024-06-01T12:00:00Z); default: now
+    /// (with --demo: the demo's analysis time).
     #[arg(long)]
     pub analysis_time: Option<String>,
 }
@@ -37,7 +42,11 @@ pub fn report(args: ReportArgs) -> anyhow::Result<Result<(), Usage>> {
         Ok(o) => o,
         Err(e) => return Ok(Err(Usage(e.to_string()))),
     };
-    let snap = match pathhound::snapshot::load(&args.snapshot) {
+    let loaded = match &args.snapshot {
+        Some(dir) => pathhound::snapshot::load(dir),
+        None => pathhound::demo::snapshot(),
+    };
+    let snap = match loaded {
         Ok(s) => s,
         Err(e) => return Ok(Err(Usage(e.to_string()))),
     };
@@ -72,6 +81,7 @@ fn options(a: &ReportArgs) -> Result<ReportOptions, report::ReportError> {
         customer_id: CustomerId::parse(&a.customer_id)?,
         analysis_time: match &a.analysis_time {
             Some(t) => AnalysisTime::parse(t)?,
+            None if a.demo => AnalysisTime::parse(pathhound::demo::ANALYSIS_TIME)?,
             None => AnalysisTime::now(),
         },
         formats: report::parse_formats(&a.format)?,

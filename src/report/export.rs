@@ -196,8 +196,30 @@ fn list_files(from: &Path) -> Result<Vec<LocalFile>, ExportError> {
     Ok(out)
 }
 
-fn sdk_err<E: std::error::Error>(e: &E) -> String {
-    aws_sdk_s3::error::DisplayErrorContext(e).to_string()
+/// A short description of an SDK error: the service's code, message and HTTP status, or the
+/// transport error chain.
+fn sdk_err<E>(e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use aws_sdk_s3::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            let status = s.raw().status().as_u16();
+            let hint = if status == 403 {
+                " (access denied: the bucket policy, the key policy or your IAM policy refuses it)"
+            } else {
+                ""
+            };
+            match (err.code(), err.message()) {
+                (Some(c), Some(m)) => format!("{c}: {m} (HTTP {status}){hint}"),
+                (Some(c), None) => format!("{c} (HTTP {status}){hint}"),
+                _ => format!("HTTP {status}{hint}"),
+            }
+        }
+        other => aws_sdk_s3::error::DisplayErrorContext(other).to_string(),
+    }
 }
 
 /// Checks the key: it exists, is enabled, is a symmetric encryption key, and the caller may
