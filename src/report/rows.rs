@@ -418,10 +418,13 @@ impl<'a> Context<'a> {
 
 /// Provenance records as text (`policy[statement](sid)`), memoized per shared slice: the
 /// grants of one decision share their provenance, so most rows reuse the previous text.
+/// A provenance slice and its text.
+type Memo = (Arc<[Provenance]>, Arc<[String]>);
+
 #[derive(Default)]
 struct ProvenanceText {
     /// The last slice seen (kept alive, so pointer equality cannot be a reused address).
-    last: Option<(Arc<[Provenance]>, Arc<[String]>)>,
+    last: Option<Memo>,
 }
 
 impl ProvenanceText {
