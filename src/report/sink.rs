@@ -410,3 +410,75 @@ impl Sink for JsonSink {
         self.out.get_ref().sync_all().map_err(io(&self.path))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    use super::*;
+    use crate::report::schema::PAS;
+
+    fn row(i: usize) -> Vec<Cell> {
+        let s = |v: &str| Cell::Str(Arc::from(v));
+        let tags: BTreeMap<String, String> = [("Team".to_string(), format!("t{}", i % 7))].into();
+        vec![
+            Cell::Time(1_717_245_296_789),
+            s(&format!("p{i}")),
+            s(&format!("arn:aws:iam::123456789012:role/p{i}")),
+            s("IAMRole"),
+            Cell::Map(Arc::new(tags)),
+            s("S3"),
+            s("read-data"),
+            if i % 3 == 0 { Cell::Null } else { s("arn:aws:s3:::b") },
+            Cell::Null,
+            Cell::Bool(i % 2 == 0),
+            Cell::List(Arc::from(vec!["aws:SourceIp".to_string()])),
+            Cell::List(Arc::from(Vec::<String>::new())),
+        ]
+    }
+
+    #[test]
+    fn row_groups_are_bounded_and_snappy() {
+        let dir = std::env::temp_dir().join(format!("pathhound-sink-{}", std::process::id()));
+        let path = dir.join("pas.parquet");
+        let mut s = open(Format::Parquet, &PAS, &path).unwrap();
+        let n = ROW_GROUP_ROWS + 4_464;
+        for i in 0..n {
+            s.push(&row(i)).unwrap();
+        }
+        s.finish().unwrap();
+        let r = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+        let md = r.metadata();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(md.file_metadata().num_rows(), n as i64);
+        let groups: Vec<i64> = md.row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(groups, [ROW_GROUP_ROWS as i64, 4_464]);
+        for g in md.row_groups() {
+            assert!(g.columns().iter().all(|c| c.compression() == Compression::SNAPPY));
+        }
+    }
+
+    #[test]
+    fn a_cell_of_the_wrong_type_is_an_error_not_a_panic() {
+        let dir = std::env::temp_dir().join(format!("pathhound-sink-bad-{}", std::process::id()));
+        let mut s = open(Format::Parquet, &PAS, &dir.join("x.parquet")).unwrap();
+        let mut r = row(1);
+        r[0] = Cell::Bool(true);
+        let e = s.push(&r).unwrap_err().to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(e.contains("analysis_time"), "{e}");
+    }
+
+    #[test]
+    fn csv_text_is_k9s() {
+        assert_eq!(analysis_time_text(1_717_245_296_789), "2024-06-01T12:34:56.789000+00:00");
+        assert_eq!(timestamp_text(1_717_245_296_789), "2024-06-01 12:34:56+00:00");
+        assert_eq!(csv_text(ColType::Bool, &Cell::Bool(true)), "True");
+        let m: BTreeMap<String, String> =
+            [("a\"b".to_string(), "x".to_string()), ("c".to_string(), "y".to_string())].into();
+        assert_eq!(csv_text(ColType::Map, &Cell::Map(Arc::new(m))), r#"{"a\"b": "x", "c": "y"}"#);
+        assert_eq!(csv_text(ColType::Str, &Cell::Null), "");
+    }
+}
