@@ -323,3 +323,41 @@ fn failure_mid_upload_leaves_previous_latest_objects_untouched() {
         local_sha(&second.0, pas.strip_prefix("inbox/").unwrap())
     );
 }
+
+#[test]
+fn only_the_last_report_run_is_uploaded() {
+    let Some(env) = Env::start() else { return };
+    let key = env.setup();
+    let dir = Tmp::new("tworuns");
+    report(&dir.0, "2024-06-01T12:34:56Z");
+    report(&dir.0, "2024-07-01T00:00:00Z");
+    let o = env.export(&dir.0, Some(&key));
+    assert!(o.status.success(), "{}", text(&o).1);
+    let got = env.inspect();
+    let keys: Vec<&String> = got["objects"].as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 2 * 4 * 2 * 2 + 2);
+    assert!(
+        keys.iter().all(|k| !k.contains("2024-06-01-1234")),
+        "{keys:?}"
+    );
+    assert_eq!(
+        keys.iter()
+            .filter(|k| k.contains("2024-07-01-0000"))
+            .count(),
+        2 * 4 * 2 + 1
+    );
+    // a report.json naming a file outside hive/ is refused before anything is uploaded
+    let evil = Tmp::new("evil");
+    std::fs::write(
+        evil.0.join("report.json"),
+        r#"{"files": [{"path": "hive/../../etc/passwd", "latest": true}]}"#,
+    )
+    .unwrap();
+    let o = env.export(&evil.0, Some(&key));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).1.contains("is not a path under hive/"),
+        "{}",
+        text(&o).1
+    );
+}

@@ -144,56 +144,65 @@ struct LocalFile {
     latest: bool,
 }
 
-fn list_files(from: &Path) -> Result<Vec<LocalFile>, ExportError> {
-    let hive = from.join("hive");
-    if !hive.is_dir() {
-        return Err(ExportError::Usage(format!(
-            "--from: {} is not a report directory (no hive/ folder); write one with `pathhound report`",
+/// The files of the last successful `pathhound report` run in `from`, as its `report.json`
+/// lists them (older dated copies in the directory are not uploaded again), dated first.
+fn list_files(from: &Path) -> Result<(Vec<LocalFile>, serde_json::Value), ExportError> {
+    let manifest = from.join("report.json");
+    let not_a_report = |why: String| {
+        ExportError::Usage(format!(
+            "--from: {} is not a report directory ({why}); write one with `pathhound report`",
             from.display()
+        ))
+    };
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| not_a_report(format!("{}: {e}", manifest.display())))?;
+    let info: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| not_a_report(format!("{}: {e}", manifest.display())))?;
+    let Some(listed) = info["files"].as_array() else {
+        return Err(not_a_report(format!(
+            "{}: no `files` list",
+            manifest.display()
         )));
-    }
+    };
     let mut out = Vec::new();
-    let mut stack = vec![hive];
-    while let Some(d) = stack.pop() {
-        let rd = std::fs::read_dir(&d).map_err(|e| ExportError::Io {
-            path: d.clone(),
-            source: e,
-        })?;
-        for e in rd {
-            let e = e.map_err(|e| ExportError::Io {
-                path: d.clone(),
-                source: e,
-            })?;
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let Ok(rel) = p.strip_prefix(from) else {
-                continue;
-            };
-            let rel: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            let rel = rel.join("/");
-            let name = rel.rsplit('/').next().unwrap_or("");
-            let latest = name.contains(".latest.");
-            out.push(LocalFile {
-                rel,
-                path: p,
-                latest,
-            });
+    for f in listed {
+        let (Some(rel), Some(latest)) = (f["path"].as_str(), f["latest"].as_bool()) else {
+            return Err(not_a_report(format!(
+                "{}: a file entry without `path` or `latest`",
+                manifest.display()
+            )));
+        };
+        let safe = rel.starts_with("hive/")
+            && rel
+                .split('/')
+                .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+        if !safe {
+            return Err(not_a_report(format!(
+                "{}: {rel:?} is not a path under hive/",
+                manifest.display()
+            )));
         }
+        let path = from.join(rel);
+        if !path.is_file() {
+            return Err(ExportError::Usage(format!(
+                "--from: {} is listed in report.json but missing; run `pathhound report` again",
+                path.display()
+            )));
+        }
+        out.push(LocalFile {
+            rel: rel.to_string(),
+            path,
+            latest,
+        });
     }
     if out.is_empty() {
-        return Err(ExportError::Usage(format!(
-            "--from: {} has no report files under hive/",
-            from.display()
+        return Err(not_a_report(format!(
+            "{}: lists no files",
+            manifest.display()
         )));
     }
     out.sort_by(|a, b| (a.latest, &a.rel).cmp(&(b.latest, &b.rel)));
-    Ok(out)
+    Ok((out, info))
 }
 
 /// A short description of an SDK error: the service's code, message and HTTP status, or the
@@ -294,8 +303,7 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportManifest, ExportError> {
             "--kms-key-id: required: reports are only delivered encrypted under the customer's KMS key".into(),
         ));
     }
-    let files = list_files(&opts.from)?;
-    let info = read_report_info(&opts.from);
+    let (files, info) = list_files(&opts.from)?;
 
     let retry =
         aws_config::retry::RetryConfig::standard().with_max_attempts(opts.max_attempts.max(1));
@@ -360,12 +368,8 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportManifest, ExportError> {
         bucket: bucket.clone(),
         prefix: opts.to.prefix.clone(),
         kms_key_id: key_arn.clone(),
-        customer_id: info
-            .as_ref()
-            .and_then(|v| v["customer_id"].as_str().map(str::to_string)),
-        analysis_time: info
-            .as_ref()
-            .and_then(|v| v["analysis_time"].as_str().map(str::to_string)),
+        customer_id: info["customer_id"].as_str().map(str::to_string),
+        analysis_time: info["analysis_time"].as_str().map(str::to_string),
         objects: done,
     };
     let text =
@@ -441,12 +445,6 @@ async fn put(
         .await
         .map(|_| ())
         .map_err(|e| sdk_err(&e))
-}
-
-/// `report.json` of the report directory, when present.
-fn read_report_info(from: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(from.join("report.json")).ok()?;
-    serde_json::from_str(&text).ok()
 }
 
 #[cfg(test)]

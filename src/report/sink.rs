@@ -431,7 +431,11 @@ mod tests {
             Cell::Map(Arc::new(tags)),
             s("S3"),
             s("read-data"),
-            if i % 3 == 0 { Cell::Null } else { s("arn:aws:s3:::b") },
+            if i % 3 == 0 {
+                Cell::Null
+            } else {
+                s("arn:aws:s3:::b")
+            },
             Cell::Null,
             Cell::Bool(i % 2 == 0),
             Cell::List(Arc::from(vec!["aws:SourceIp".to_string()])),
@@ -456,7 +460,11 @@ mod tests {
         let groups: Vec<i64> = md.row_groups().iter().map(|g| g.num_rows()).collect();
         assert_eq!(groups, [ROW_GROUP_ROWS as i64, 4_464]);
         for g in md.row_groups() {
-            assert!(g.columns().iter().all(|c| c.compression() == Compression::SNAPPY));
+            assert!(
+                g.columns()
+                    .iter()
+                    .all(|c| c.compression() == Compression::SNAPPY)
+            );
         }
     }
 
@@ -473,12 +481,24 @@ mod tests {
 
     #[test]
     fn csv_text_is_k9s() {
-        assert_eq!(analysis_time_text(1_717_245_296_789), "2024-06-01T12:34:56.789000+00:00");
-        assert_eq!(timestamp_text(1_717_245_296_789), "2024-06-01 12:34:56+00:00");
+        assert_eq!(
+            analysis_time_text(1_717_245_296_789),
+            "2024-06-01T12:34:56.789000+00:00"
+        );
+        assert_eq!(
+            timestamp_text(1_717_245_296_789),
+            "2024-06-01 12:34:56+00:00"
+        );
         assert_eq!(csv_text(ColType::Bool, &Cell::Bool(true)), "True");
-        let m: BTreeMap<String, String> =
-            [("a\"b".to_string(), "x".to_string()), ("c".to_string(), "y".to_string())].into();
-        assert_eq!(csv_text(ColType::Map, &Cell::Map(Arc::new(m))), r#"{"a\"b": "x", "c": "y"}"#);
+        let m: BTreeMap<String, String> = [
+            ("a\"b".to_string(), "x".to_string()),
+            ("c".to_string(), "y".to_string()),
+        ]
+        .into();
+        assert_eq!(
+            csv_text(ColType::Map, &Cell::Map(Arc::new(m))),
+            r#"{"a\"b": "x", "c": "y"}"#
+        );
         assert_eq!(csv_text(ColType::Str, &Cell::Null), "");
     }
 }
