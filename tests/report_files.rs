@@ -141,6 +141,32 @@ fn layout_is_k9s_hive_layout_with_dated_copies() {
     want.sort();
     assert_eq!(got, want);
     assert!(!got.iter().any(|f| f.contains("/ic/")), "no ic files");
+    // JSON Lines: one object per CSV row, keys in column order, typed values
+    for f in got.iter().filter(|f| f.starts_with("hive/json/")) {
+        let table = TABLES
+            .iter()
+            .find(|tb| f.contains(&format!("/{}/customer_id=", tb.file_type)))
+            .unwrap();
+        let text = std::fs::read_to_string(t.0.join(f)).unwrap();
+        let csv = t.0.join(f.replace("json", "csv"));
+        assert_eq!(text.lines().count(), csv_rows(&csv), "{f}");
+        for line in text.lines() {
+            let v: serde_json::Map<String, Value> = serde_json::from_str(line).unwrap();
+            let keys: Vec<&str> = v.keys().map(String::as_str).collect();
+            let want: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+            assert_eq!(keys, want, "{f}");
+            assert_eq!(v["analysis_time"], "2024-06-01T12:34:56.789Z", "{f}");
+            for c in table.columns {
+                let ok = match c.ty {
+                    ColType::Map => v[c.name].is_object() || v[c.name].is_null(),
+                    ColType::List => v[c.name].is_array(),
+                    ColType::Bool => v[c.name].is_boolean() || v[c.name].is_null(),
+                    _ => v[c.name].is_string() || v[c.name].is_null(),
+                };
+                assert!(ok, "{f}: {}: {}", c.name, v[c.name]);
+            }
+        }
+    }
     // dated and latest copies are the same bytes
     for f in got.iter().filter(|f| f.contains(".latest.")) {
         let dated = f
