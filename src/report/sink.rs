@@ -431,13 +431,13 @@ mod tests {
             Cell::Map(Arc::new(tags)),
             s("S3"),
             s("read-data"),
-            if i % 3 == 0 {
+            if i.is_multiple_of(3) {
                 Cell::Null
             } else {
                 s("arn:aws:s3:::b")
             },
             Cell::Null,
-            Cell::Bool(i % 2 == 0),
+            Cell::Bool(i.is_multiple_of(2)),
             Cell::List(Arc::from(vec!["aws:SourceIp".to_string()])),
             Cell::List(Arc::from(Vec::<String>::new())),
         ]
