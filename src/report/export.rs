@@ -1,0 +1,472 @@
+//! Delivery of a report directory to the customer's S3 inbox, encrypted with the customer's
+//! KMS key (SSE-KMS), as k9 delivers (seed 000).
+//!
+//! Order and failure: the key and bucket are checked before anything is uploaded; dated
+//! objects go first, `.latest` objects after all dated ones succeeded, the manifest (every
+//! object's SHA-256) last. A failure stops the export at once, so a failure before the
+//! `.latest` phase leaves the previous `.latest` objects untouched. Each request is retried by
+//! the SDK's standard retry policy.
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_kms::types::{DataKeySpec, KeySpec, KeyState, KeyUsageType};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Why an export failed. Nothing was uploaded unless the message says otherwise.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "KMS key {key}: {message}. Nothing was uploaded: pass the ARN of an enabled symmetric \
+         key the customer owns (--kms-key-id) whose key policy lets you use it"
+    )]
+    Key { key: String, message: String },
+    #[error("s3://{bucket}: {message}. Nothing was uploaded")]
+    Bucket { bucket: String, message: String },
+    #[error(
+        "uploading s3://{bucket}/{key} failed: {message}. {uploaded} object(s) were uploaded \
+         before it{latest_note}; run the export again"
+    )]
+    Upload {
+        bucket: String,
+        key: String,
+        message: String,
+        uploaded: usize,
+        latest_note: &'static str,
+    },
+}
+
+impl ExportError {
+    /// Errors the user fixes by changing the command, the key or the bucket (exit 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            ExportError::Usage(_) | ExportError::Key { .. } | ExportError::Bucket { .. }
+        )
+    }
+}
+
+/// `s3://BUCKET/PREFIX`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Url {
+    pub bucket: String,
+    /// Without leading or trailing `/`; may be empty.
+    pub prefix: String,
+}
+
+impl S3Url {
+    pub fn parse(s: &str) -> Result<S3Url, ExportError> {
+        let bad = |why: &str| {
+            ExportError::Usage(format!(
+                "--to: {s:?} {why}; expected s3://BUCKET or s3://BUCKET/PREFIX"
+            ))
+        };
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or_else(|| bad("does not start with s3://"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let valid_bucket = (3..=63).contains(&bucket.len())
+            && bucket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+            && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if !valid_bucket {
+            return Err(bad(
+                "does not name a valid bucket (3-63 lower-case letters, digits, '-', '.')",
+            ));
+        }
+        let prefix = prefix.trim_matches('/').to_string();
+        if prefix.split('/').any(|p| p == "." || p == "..") || prefix.contains("//") {
+            return Err(bad("has an empty, '.' or '..' path segment"));
+        }
+        Ok(S3Url {
+            bucket: bucket.to_string(),
+            prefix,
+        })
+    }
+
+    fn key(&self, rel: &str) -> String {
+        if self.prefix.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.prefix)
+        }
+    }
+}
+
+/// What `pathhound export` does.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    /// A report directory written by `pathhound report`.
+    pub from: PathBuf,
+    pub to: S3Url,
+    /// The customer's KMS key (ARN, key id or alias); required.
+    pub kms_key_id: String,
+    /// Attempts per request (SDK standard retry policy); at least 1.
+    pub max_attempts: u32,
+}
+
+/// One uploaded object, in upload order.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExportedObject {
+    pub key: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub latest: bool,
+}
+
+/// The manifest uploaded last (`manifests/pathhound-export.<stamp>.json` and
+/// `manifests/pathhound-export.latest.json` under the prefix).
+#[derive(Clone, Debug, Serialize)]
+pub struct ExportManifest {
+    pub bucket: String,
+    pub prefix: String,
+    pub kms_key_id: String,
+    pub customer_id: Option<String>,
+    pub analysis_time: Option<String>,
+    /// In upload order: dated first, `.latest` last.
+    pub objects: Vec<ExportedObject>,
+}
+
+struct LocalFile {
+    rel: String,
+    path: PathBuf,
+    latest: bool,
+}
+
+/// The files of the last successful `pathhound report` run in `from`, as its `report.json`
+/// lists them (older dated copies in the directory are not uploaded again), dated first.
+fn list_files(from: &Path) -> Result<(Vec<LocalFile>, serde_json::Value), ExportError> {
+    let manifest = from.join("report.json");
+    let not_a_report = |why: String| {
+        ExportError::Usage(format!(
+            "--from: {} is not a report directory ({why}); write one with `pathhound report`",
+            from.display()
+        ))
+    };
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| not_a_report(format!("{}: {e}", manifest.display())))?;
+    let info: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| not_a_report(format!("{}: {e}", manifest.display())))?;
+    let Some(listed) = info["files"].as_array() else {
+        return Err(not_a_report(format!(
+            "{}: no `files` list",
+            manifest.display()
+        )));
+    };
+    let mut out = Vec::new();
+    for f in listed {
+        let (Some(rel), Some(latest)) = (f["path"].as_str(), f["latest"].as_bool()) else {
+            return Err(not_a_report(format!(
+                "{}: a file entry without `path` or `latest`",
+                manifest.display()
+            )));
+        };
+        let safe = rel.starts_with("hive/")
+            && rel
+                .split('/')
+                .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+        if !safe {
+            return Err(not_a_report(format!(
+                "{}: {rel:?} is not a path under hive/",
+                manifest.display()
+            )));
+        }
+        let path = from.join(rel);
+        if !path.is_file() {
+            return Err(ExportError::Usage(format!(
+                "--from: {} is listed in report.json but missing; run `pathhound report` again",
+                path.display()
+            )));
+        }
+        out.push(LocalFile {
+            rel: rel.to_string(),
+            path,
+            latest,
+        });
+    }
+    if out.is_empty() {
+        return Err(not_a_report(format!(
+            "{}: lists no files",
+            manifest.display()
+        )));
+    }
+    out.sort_by(|a, b| (a.latest, &a.rel).cmp(&(b.latest, &b.rel)));
+    Ok((out, info))
+}
+
+/// A short description of an SDK error: the service's code, message and HTTP status, or the
+/// transport error chain.
+fn sdk_err<E>(e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use aws_sdk_s3::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            let status = s.raw().status().as_u16();
+            let hint = if status == 403 {
+                " (access denied: the bucket policy, the key policy or your IAM policy refuses it)"
+            } else {
+                ""
+            };
+            match (err.code(), err.message()) {
+                (Some(c), Some(m)) => format!("{c}: {m} (HTTP {status}){hint}"),
+                (Some(c), None) => format!("{c} (HTTP {status}){hint}"),
+                _ => format!("HTTP {status}{hint}"),
+            }
+        }
+        other => aws_sdk_s3::error::DisplayErrorContext(other).to_string(),
+    }
+}
+
+/// Checks the key: it exists, is enabled, is a symmetric encryption key, and the caller may
+/// generate data keys with it (what S3 does for SSE-KMS). Returns its ARN.
+async fn check_key(kms: &aws_sdk_kms::Client, key: &str) -> Result<String, ExportError> {
+    let fail = |message: String| ExportError::Key {
+        key: key.to_string(),
+        message,
+    };
+    let d =
+        kms.describe_key()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(s) if s.is_not_found_exception() => {
+                    fail("does not exist (DescribeKey: NotFound)".into())
+                }
+                _ => fail(format!("DescribeKey failed: {}", sdk_err(&e))),
+            })?;
+    let Some(m) = d.key_metadata() else {
+        return Err(fail("DescribeKey returned no key metadata".into()));
+    };
+    if !m.enabled() || m.key_state().is_some_and(|s| *s != KeyState::Enabled) {
+        let state = m
+            .key_state()
+            .map_or("not enabled".to_string(), |s| s.as_str().to_string());
+        return Err(fail(format!(
+            "is {state}, not Enabled (enable it with `aws kms enable-key`)"
+        )));
+    }
+    if m.key_usage()
+        .is_some_and(|u| *u != KeyUsageType::EncryptDecrypt)
+        || m.key_spec()
+            .is_some_and(|s| *s != KeySpec::SymmetricDefault)
+    {
+        return Err(fail(
+            "is not a symmetric ENCRYPT_DECRYPT key; S3 SSE-KMS needs one".into(),
+        ));
+    }
+    let arn = m.arn().unwrap_or(key).to_string();
+    // Dry run: AWS answers DryRunOperation when the call would succeed. An emulator that
+    // ignores DryRun generates a real data key, which is dropped unused.
+    match kms
+        .generate_data_key()
+        .key_id(&arn)
+        .key_spec(DataKeySpec::Aes256)
+        .dry_run(true)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_dry_run_operation_exception()) => {}
+        Err(e) => {
+            return Err(fail(format!(
+                "cannot be used to generate data keys (GenerateDataKey dry run): {}",
+                sdk_err(&e)
+            )));
+        }
+    }
+    Ok(arn)
+}
+
+/// Uploads the report directory `opts.from` to `opts.to` under `opts.kms_key_id`. Uses the
+/// default AWS configuration chain (environment, profile, instance role; `AWS_ENDPOINT_URL`
+/// for an emulator).
+pub async fn run(opts: &ExportOptions) -> Result<ExportManifest, ExportError> {
+    if opts.kms_key_id.trim().is_empty() {
+        return Err(ExportError::Usage(
+            "--kms-key-id: required: reports are only delivered encrypted under the customer's KMS key".into(),
+        ));
+    }
+    let (files, info) = list_files(&opts.from)?;
+
+    let retry =
+        aws_config::retry::RetryConfig::standard().with_max_attempts(opts.max_attempts.max(1));
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(retry)
+        .load()
+        .await;
+    let kms = aws_sdk_kms::Client::new(&conf);
+    let emulated = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(emulated)
+            .build(),
+    );
+
+    let key_arn = check_key(&kms, opts.kms_key_id.trim()).await?;
+    let bucket = &opts.to.bucket;
+    s3.head_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| ExportError::Bucket {
+            bucket: bucket.clone(),
+            message: match e.as_service_error() {
+                Some(s) if s.is_not_found() => {
+                    "the bucket does not exist (HeadBucket: NotFound)".into()
+                }
+                _ => format!("HeadBucket failed: {}", sdk_err(&e)),
+            },
+        })?;
+
+    let mut done: Vec<ExportedObject> = Vec::new();
+    for f in &files {
+        let bytes = std::fs::read(&f.path).map_err(|e| ExportError::Io {
+            path: f.path.clone(),
+            source: e,
+        })?;
+        let key = opts.to.key(&f.rel);
+        let sha = hex::encode(Sha256::digest(&bytes));
+        let len = bytes.len() as u64;
+        put(
+            &s3,
+            bucket,
+            &key,
+            &key_arn,
+            bytes,
+            &sha,
+            content_type(&f.rel),
+        )
+        .await
+        .map_err(|message| upload_error(bucket, &key, message, &done))?;
+        done.push(ExportedObject {
+            key,
+            sha256: sha,
+            bytes: len,
+            latest: f.latest,
+        });
+    }
+
+    let manifest = ExportManifest {
+        bucket: bucket.clone(),
+        prefix: opts.to.prefix.clone(),
+        kms_key_id: key_arn.clone(),
+        customer_id: info["customer_id"].as_str().map(str::to_string),
+        analysis_time: info["analysis_time"].as_str().map(str::to_string),
+        objects: done,
+    };
+    let text =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| ExportError::Usage(e.to_string()))?;
+    let stamp = manifest
+        .analysis_time
+        .as_deref()
+        .and_then(|t| super::AnalysisTime::parse(t).ok())
+        .map_or_else(|| super::AnalysisTime::now().stamp(), |t| t.stamp());
+    for name in [
+        format!("pathhound-export.{stamp}.json"),
+        "pathhound-export.latest.json".into(),
+    ] {
+        let key = opts.to.key(&format!("manifests/{name}"));
+        let sha = hex::encode(Sha256::digest(&text));
+        put(
+            &s3,
+            bucket,
+            &key,
+            &key_arn,
+            text.clone(),
+            &sha,
+            "application/json",
+        )
+        .await
+        .map_err(|message| upload_error(bucket, &key, message, &manifest.objects))?;
+    }
+    Ok(manifest)
+}
+
+fn upload_error(bucket: &str, key: &str, message: String, done: &[ExportedObject]) -> ExportError {
+    ExportError::Upload {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        message,
+        uploaded: done.len(),
+        latest_note: if done.iter().any(|o| o.latest) {
+            " (some .latest objects are new, the rest previous; the latest manifest still describes the previous export)"
+        } else {
+            " (all dated; the previous .latest objects are untouched)"
+        },
+    }
+}
+
+fn content_type(rel: &str) -> &'static str {
+    if rel.ends_with(".parquet") {
+        "application/vnd.apache.parquet"
+    } else if rel.ends_with(".csv") {
+        "text/csv"
+    } else {
+        "application/x-ndjson"
+    }
+}
+
+async fn put(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    key_arn: &str,
+    bytes: Vec<u8>,
+    sha: &str,
+    content_type: &str,
+) -> Result<(), String> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type(content_type)
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .ssekms_key_id(key_arn)
+        .metadata("sha256", sha)
+        .body(ByteStream::from(bytes))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk_err(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_urls() {
+        let u = S3Url::parse("s3://safeco-k9-reports/inbox/k9/").unwrap();
+        assert_eq!(u.bucket, "safeco-k9-reports");
+        assert_eq!(u.key("hive/x"), "inbox/k9/hive/x");
+        assert_eq!(S3Url::parse("s3://bucket").unwrap().key("a"), "a");
+        for bad in [
+            "bucket/x",
+            "s3://",
+            "s3://Bucket",
+            "s3://ab",
+            "s3://b-/x",
+            "s3://bucket/a/../b",
+            "s3://bucket/a//b",
+        ] {
+            assert!(S3Url::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
