@@ -147,6 +147,25 @@ pub struct IngestArgs {
     /// Neo4j user.
     #[arg(long, default_value = "neo4j")]
     pub neo4j_user: String,
+    /// After analysis (and loading), write the reports to --report-out and export them to
+    /// --to under --kms-key-id (as `pathhound report` then `pathhound export`).
+    #[arg(long, requires_all = ["report_out", "customer_id", "to", "kms_key_id"])]
+    pub report_then_export: bool,
+    /// Report directory (with --report-then-export).
+    #[arg(long)]
+    pub report_out: Option<std::path::PathBuf>,
+    /// Customer id of the reports, e.g. C123456 (with --report-then-export).
+    #[arg(long)]
+    pub customer_id: Option<String>,
+    /// Report formats (with --report-then-export).
+    #[arg(long, default_value = "parquet,csv")]
+    pub format: String,
+    /// Destination s3://BUCKET/PREFIX (with --report-then-export).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The customer's KMS key for SSE-KMS (with --report-then-export).
+    #[arg(long)]
+    pub kms_key_id: Option<String>,
 }
 
 /// Figures of an analysed snapshot, printed by `ingest`.
@@ -205,6 +224,15 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<Result<(), Usage>> {
     {
         return Ok(Err(u));
     }
+    // Report and export options are checked before collecting too.
+    let delivery = if args.report_then_export {
+        match delivery_options(&args) {
+            Ok(d) => Some(d),
+            Err(u) => return Ok(Err(u)),
+        }
+    } else {
+        None
+    };
     let s = match run_collect(&args.collect)? {
         Ok(s) => s,
         Err(u) => return Ok(Err(u)),
@@ -219,9 +247,58 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<Result<(), Usage>> {
         a.accounts, a.principals, a.resources, a.summary_rows, a.warnings
     );
     if let Some(uri) = &args.neo4j_uri {
-        return store(graph, uri, &args.neo4j_user);
+        match store(graph.clone(), uri, &args.neo4j_user)? {
+            Ok(()) => {}
+            Err(u) => return Ok(Err(u)),
+        }
+    }
+    if let Some((opts, export)) = delivery {
+        match pathhound::report::write_reports(&graph, &opts) {
+            Ok(s) => println!(
+                "reported: {} files for {} accounts to {}",
+                s.files.len(),
+                s.accounts,
+                opts.out.display()
+            ),
+            Err(e) if e.is_usage() => return Ok(Err(Usage(e.to_string()))),
+            Err(e) => return Err(e.into()),
+        }
+        return crate::cli::report::export(export);
     }
     Ok(Ok(()))
+}
+
+/// The report and export halves of `--report-then-export`, validated up front.
+fn delivery_options(
+    a: &IngestArgs,
+) -> Result<(pathhound::report::ReportOptions, crate::cli::report::ExportArgs), Usage> {
+    use pathhound::report::{self, AnalysisTime, CustomerId, ReportOptions};
+    let (Some(out), Some(cid), Some(to), Some(key)) =
+        (&a.report_out, &a.customer_id, &a.to, &a.kms_key_id)
+    else {
+        return Err(Usage(
+            "--report-then-export needs --report-out, --customer-id, --to and --kms-key-id".into(),
+        ));
+    };
+    let usage = |e: &dyn std::fmt::Display| Usage(e.to_string());
+    let opts = ReportOptions {
+        out: out.clone(),
+        customer_id: CustomerId::parse(cid).map_err(|e| usage(&e))?,
+        analysis_time: AnalysisTime::now(),
+        formats: report::parse_formats(&a.format).map_err(|e| usage(&e))?,
+        chunk: 64,
+    };
+    pathhound::report::export::S3Url::parse(to).map_err(|e| usage(&e))?;
+    if key.trim().is_empty() {
+        return Err(Usage("--kms-key-id: must not be empty".into()));
+    }
+    let export = crate::cli::report::ExportArgs {
+        from: out.clone(),
+        to: to.clone(),
+        kms_key_id: Some(key.clone()),
+        max_attempts: 5,
+    };
+    Ok((opts, export))
 }
 
 /// The store step of ingest: load the analysed graph into Neo4j as the new current snapshot.
