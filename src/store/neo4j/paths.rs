@@ -132,11 +132,11 @@ struct EscRow {
     kind: Option<String>,
 }
 
+/// Per holder id: its node kind and the (service, capability) pairs it holds.
+type Held = BTreeMap<String, (Option<String>, Vec<(String, Capability)>)>;
+
 /// Holders whose (service, capability) pairs the filter accepts, in id order.
-fn accepted(
-    held: BTreeMap<String, (Option<String>, Vec<(String, Capability)>)>,
-    filter: &CapFilter,
-) -> Result<Vec<PathNode>, StoreError> {
+fn accepted(held: Held, filter: &CapFilter) -> Result<Vec<PathNode>, StoreError> {
     let mut out = Vec::new();
     for (id, (kind, pairs)) in held {
         if filter.accepts_held(pairs.iter().map(|(s, c)| (s.as_str(), *c))) {
@@ -258,7 +258,6 @@ pub(super) async fn fetch_subgraph(
         let (hs, ds, es) = (hs?, ds?, es?);
 
         // group by query key, then by holder
-        type Held = BTreeMap<String, (Option<String>, Vec<(String, Capability)>)>;
         let mut h_groups: HashMap<(String, usize), Held> = HashMap::new();
         for (t, f) in &want_h {
             h_groups.entry((t.clone(), *f)).or_default();
