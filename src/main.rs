@@ -42,7 +42,13 @@ enum Cmd {
     Paths {
         /// Snapshot directory (one folder per account ID, see docs/snapshot-format.md).
         #[arg(long)]
-        snapshot: PathBuf,
+        snapshot: Option<PathBuf>,
+        /// Answer from the current snapshot in Neo4j instead (password from NEO4J_PASSWORD).
+        #[arg(long)]
+        neo4j_uri: Option<String>,
+        /// Neo4j user (with --neo4j-uri).
+        #[arg(long, default_value = "neo4j")]
+        neo4j_user: String,
         /// Request body JSON: resourceIds, service, principalAccessCapabilities,
         /// accessCapabilityOperator, maxAccessPathNodes.
         #[arg(long)]
@@ -139,7 +145,18 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
         Cmd::Serve(a) => return cli::serve::serve(a),
         Cmd::Report(a) => return cli::report::report(a),
         Cmd::Export(a) => return cli::report::export(a),
-        Cmd::Paths { snapshot, request } => {
+        Cmd::Paths {
+            snapshot,
+            neo4j_uri,
+            neo4j_user,
+            request,
+        } => {
+            if snapshot.is_some() == neo4j_uri.is_some() {
+                return Ok(Err(Usage(
+                    "paths: give exactly one of --snapshot DIR and --neo4j-uri bolt://HOST:PORT"
+                        .into(),
+                )));
+            }
             let text = match std::fs::read_to_string(&request) {
                 Ok(t) => t,
                 Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
@@ -157,13 +174,24 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 Ok(r) => r,
                 Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
             };
-            let g = match load_graph(&snapshot) {
-                Ok(g) => g,
-                Err(u) => return Ok(Err(u)),
-            };
-            let resp = match g.resource_access_paths(&req) {
-                Ok(v) => v,
-                Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
+            let resp = match (snapshot, neo4j_uri) {
+                (Some(snapshot), _) => {
+                    let g = match load_graph(&snapshot) {
+                        Ok(g) => g,
+                        Err(u) => return Ok(Err(u)),
+                    };
+                    match g.resource_access_paths(&req) {
+                        Ok(v) => v,
+                        Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
+                    }
+                }
+                (None, uri) => {
+                    let uri = uri.unwrap_or_default();
+                    match cli::store::paths_neo4j(&uri, &neo4j_user, &req, &request)? {
+                        Ok(v) => v,
+                        Err(u) => return Ok(Err(u)),
+                    }
+                }
             };
             outln!(
                 out,
