@@ -301,13 +301,30 @@ fn delivery_options(
     Ok((opts, export))
 }
 
-/// The store step of ingest: load the analysed graph into Neo4j as the new current snapshot.
-/// The Neo4j loader (`pathhound::store`) is built on its own branch; until it is wired here,
-/// asking for it is a clear error rather than a silent no-op. The snapshot on disk is already
-/// complete, so `pathhound load --snapshot DIR` can load it later.
-fn store(graph: Arc<AccessGraph>, uri: &str, _user: &str) -> anyhow::Result<Result<(), Usage>> {
-    drop(graph);
-    Ok(Err(Usage(format!(
-        "--neo4j-uri {uri}: loading into Neo4j is not available in this build yet; the snapshot was collected and analysed, load it with `pathhound load --snapshot DIR --neo4j-uri {uri}`"
-    ))))
+/// The store step of ingest: load the analysed graph into Neo4j as the new current snapshot
+/// (the previous one stays current until this load completes).
+fn store(graph: Arc<AccessGraph>, uri: &str, user: &str) -> anyhow::Result<Result<(), Usage>> {
+    use pathhound::store::neo4j::load::{LoadOptions, load};
+    use pathhound::store::{MemoryStore, Neo4jStore};
+    let cfg = match crate::cli::store::neo4j_config(uri, user) {
+        Ok(c) => c,
+        Err(u) => return Ok(Err(u)),
+    };
+    let mem = MemoryStore::new(graph, "memory", chrono::Utc::now());
+    let rt = tokio::runtime::Runtime::new()?;
+    let res = rt.block_on(async {
+        let store = Neo4jStore::connect(&cfg)?;
+        load(store.graph(), &mem, &LoadOptions::default()).await
+    });
+    match res {
+        Ok(r) => {
+            println!(
+                "loaded into {uri}: snapshot {}, {} nodes, {} relationships",
+                r.snapshot, r.nodes, r.relationships
+            );
+            Ok(Ok(()))
+        }
+        Err(e) if e.is_user_error() => Ok(Err(Usage(e.to_string()))),
+        Err(e) => Err(e.into()),
+    }
 }
