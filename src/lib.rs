@@ -6,6 +6,7 @@ pub mod api;
 pub mod arn;
 pub mod capability;
 pub mod collect;
+pub mod demo;
 pub mod escalation;
 pub mod graph;
 pub mod policy;

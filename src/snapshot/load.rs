@@ -8,48 +8,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::files::Files;
 use super::gaad::{Gaad, Tag};
 use super::*;
 use crate::arn::{AccountId, Arn};
 use crate::policy::{Policy, PolicySource, parse_policy};
-
-/// Reads and deserializes one JSON file; errors name the file and the JSON path.
-pub(super) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, SnapshotError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SnapshotError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let p = e.path().to_string();
-        SnapshotError::Json {
-            file: path.to_path_buf(),
-            path: if p == "." {
-                "$".into()
-            } else {
-                format!("$.{p}")
-            },
-            message: e.into_inner().to_string(),
-        }
-    })
-}
-
-pub(super) fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
-    let rd = std::fs::read_dir(dir).map_err(|e| SnapshotError::Io {
-        path: dir.to_path_buf(),
-        source: e,
-    })?;
-    let mut v = Vec::new();
-    for e in rd {
-        let e = e.map_err(|e| SnapshotError::Io {
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
-        v.push(e.path());
-    }
-    v.sort();
-    Ok(v)
-}
 
 fn file_name(p: &Path) -> String {
     p.file_name()
@@ -60,9 +23,48 @@ fn file_name(p: &Path) -> String {
 /// Accumulates the snapshot while files are read.
 pub(super) struct Loader {
     pub snap: Snapshot,
+    files: Files,
 }
 
 impl Loader {
+    /// Reads and deserializes one JSON file; errors name the file and the JSON path.
+    pub fn read_json<T: DeserializeOwned>(&self, path: &Path) -> Result<T, SnapshotError> {
+        let text = self.read_to_string(path)?;
+        let de = &mut serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let p = e.path().to_string();
+            SnapshotError::Json {
+                file: path.to_path_buf(),
+                path: if p == "." {
+                    "$".into()
+                } else {
+                    format!("$.{p}")
+                },
+                message: e.into_inner().to_string(),
+            }
+        })
+    }
+    pub fn read_to_string(&self, path: &Path) -> Result<String, SnapshotError> {
+        self.files
+            .read_to_string(path)
+            .map_err(|e| SnapshotError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })
+    }
+    /// The entries of a directory, sorted.
+    pub fn entries(&self, dir: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
+        self.files.entries(dir).map_err(|e| SnapshotError::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })
+    }
+    pub fn is_dir(&self, p: &Path) -> bool {
+        self.files.is_dir(p)
+    }
+    pub fn exists(&self, p: &Path) -> bool {
+        self.files.exists(p)
+    }
     pub fn warn(&mut self, file: &Path, message: impl Into<String>) {
         self.snap.warnings.push(Warning {
             file: file.display().to_string(),
@@ -99,20 +101,44 @@ impl Loader {
 /// Loads a snapshot directory. Unknown files are warnings (in `Snapshot::warnings`);
 /// malformed ones are errors naming the file and the JSON path.
 pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
-    if !dir.is_dir() {
-        return Err(SnapshotError::NotADirectory(dir.to_path_buf()));
-    }
+    load_from(dir, Files::Disk)
+}
+
+/// Loads a snapshot held in memory: `files` maps paths relative to the snapshot root
+/// (`333333333333/iam.json`) to their contents. `name` stands for the root in messages and
+/// in `Snapshot::source`. Nothing is read from disk.
+pub fn load_in_memory<P, S>(
+    name: &str,
+    files: impl IntoIterator<Item = (P, S)>,
+) -> Result<Snapshot, SnapshotError>
+where
+    P: AsRef<Path>,
+    S: Into<String>,
+{
+    let root = PathBuf::from(name);
+    let tree = files
+        .into_iter()
+        .map(|(p, s)| (root.join(p), s.into()))
+        .collect();
+    load_from(&root, Files::Memory(Arc::new(tree)))
+}
+
+fn load_from(dir: &Path, files: Files) -> Result<Snapshot, SnapshotError> {
     let mut l = Loader {
         snap: Snapshot {
             source: dir.to_path_buf(),
             ..Default::default()
         },
+        files,
     };
+    if !l.is_dir(dir) {
+        return Err(SnapshotError::NotADirectory(dir.to_path_buf()));
+    }
     let mut accounts: Vec<(AccountId, PathBuf)> = Vec::new();
     let mut org_dir = None;
-    for entry in sorted_entries(dir)? {
+    for entry in l.entries(dir)? {
         let name = file_name(&entry);
-        if entry.is_dir() {
+        if l.is_dir(&entry) {
             if let Ok(a) = AccountId::parse(&name) {
                 accounts.push((a, entry));
                 continue;
@@ -143,14 +169,14 @@ pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
     let mut gaads = Vec::with_capacity(accounts.len());
     for (acct, adir) in &accounts {
         let file = adir.join("iam.json");
-        if !file.exists() {
+        if !l.exists(&file) {
             return Err(SnapshotError::Json {
                 file,
                 path: "$".into(),
                 message: "missing: every account folder needs iam.json (the output of `aws iam get-account-authorization-details`)".into(),
             });
         }
-        let g: Gaad = read_json(&file)?;
+        let g: Gaad = l.read_json(&file)?;
         for (i, mp) in g.policies.iter().enumerate() {
             if l.snap.managed.contains_key(&mp.arn) {
                 continue;
@@ -602,25 +628,22 @@ fn add_resource_with_policy(l: &mut Loader, n: NewResource<'_>) -> Result<(), Sn
 }
 
 fn load_account_files(l: &mut Loader, acct: &AccountId, adir: &Path) -> Result<(), SnapshotError> {
-    for entry in sorted_entries(adir)? {
+    for entry in l.entries(adir)? {
         let name = file_name(&entry);
         match name.as_str() {
             "iam.json" => {}
             "credential-report.csv" => {
-                let text = std::fs::read_to_string(&entry).map_err(|e| SnapshotError::Io {
-                    path: entry.clone(),
-                    source: e,
-                })?;
+                let text = l.read_to_string(&entry)?;
                 l.snap
                     .accounts
                     .entry(acct.clone())
                     .or_default()
                     .credential_report = Some(text);
             }
-            "s3" if entry.is_dir() => load_s3(l, acct, &entry)?,
-            "kms" | "sqs" | "sns" | "secretsmanager" | "lambda" | "rds" if entry.is_dir() => {
-                for region_dir in sorted_entries(&entry)? {
-                    if !region_dir.is_dir() {
+            "s3" if l.is_dir(&entry) => load_s3(l, acct, &entry)?,
+            "kms" | "sqs" | "sns" | "secretsmanager" | "lambda" | "rds" if l.is_dir(&entry) => {
+                for region_dir in l.entries(&entry)? {
+                    if !l.is_dir(&region_dir) {
                         l.warn(&region_dir, "expected a region folder; ignored");
                         continue;
                     }
@@ -635,8 +658,8 @@ fn load_account_files(l: &mut Loader, acct: &AccountId, adir: &Path) -> Result<(
 }
 
 fn load_s3(l: &mut Loader, acct: &AccountId, dir: &Path) -> Result<(), SnapshotError> {
-    for bdir in sorted_entries(dir)? {
-        if !bdir.is_dir() {
+    for bdir in l.entries(dir)? {
+        if !l.is_dir(&bdir) {
             l.warn(
                 &bdir,
                 "expected a folder per bucket (s3/BUCKET/policy.json); ignored",
@@ -647,18 +670,18 @@ fn load_s3(l: &mut Loader, acct: &AccountId, dir: &Path) -> Result<(), SnapshotE
         let mut policy = None;
         let mut tagset = None;
         let mut region = String::new();
-        for f in sorted_entries(&bdir)? {
+        for f in l.entries(&bdir)? {
             match file_name(&f).as_str() {
                 "policy.json" => {
-                    let p: PolicyOutput = read_json(&f)?;
+                    let p: PolicyOutput = l.read_json(&f)?;
                     policy = Some((p.policy, "$.Policy"));
                 }
                 "tagging.json" => {
-                    let t: TagSet = read_json(&f)?;
+                    let t: TagSet = l.read_json(&f)?;
                     tagset = Some(tags(&t.tag_set));
                 }
                 "location.json" => {
-                    let loc: Location = read_json(&f)?;
+                    let loc: Location = l.read_json(&f)?;
                     region = loc.location_constraint.unwrap_or_else(|| "us-east-1".into());
                 }
                 _ => l.warn(&f, "unknown file for an S3 bucket (expected policy.json, tagging.json, location.json); ignored"),
@@ -691,14 +714,14 @@ fn load_regional(
     dir: &Path,
 ) -> Result<(), SnapshotError> {
     if service == "rds" {
-        for f in sorted_entries(dir)? {
+        for f in l.entries(dir)? {
             let (list, kind) = match file_name(&f).as_str() {
                 "clusters.json" => (
-                    read_json::<DbClusters>(&f)?.db_clusters,
+                    l.read_json::<DbClusters>(&f)?.db_clusters,
                     ResourceKind::RDSCluster,
                 ),
                 "instances.json" => (
-                    read_json::<DbInstances>(&f)?.db_instances,
+                    l.read_json::<DbInstances>(&f)?.db_instances,
                     ResourceKind::RDSInstance,
                 ),
                 _ => {
@@ -729,8 +752,8 @@ fn load_regional(
     let mut alias_of: HashMap<String, String> = HashMap::new();
     if service == "kms" {
         let af = dir.join("aliases.json");
-        if af.exists() {
-            let a: Aliases = read_json(&af)?;
+        if l.exists(&af) {
+            let a: Aliases = l.read_json(&af)?;
             for al in a.aliases {
                 if let Some(k) = al.target_key_id {
                     alias_of.entry(k).or_insert(al.alias_name);
@@ -738,8 +761,8 @@ fn load_regional(
             }
         }
     }
-    for rdir in sorted_entries(dir)? {
-        if !rdir.is_dir() {
+    for rdir in l.entries(dir)? {
+        if !l.is_dir(&rdir) {
             if !(service == "kms" && file_name(&rdir) == "aliases.json") {
                 l.warn(
                     &rdir,
@@ -749,7 +772,7 @@ fn load_regional(
             continue;
         }
         let rname = file_name(&rdir);
-        let files = sorted_entries(&rdir)?;
+        let files = l.entries(&rdir)?;
         let known: &[&str] = match service {
             "kms" => &["policy.json", "tags.json", "describe.json"],
             "sqs" | "sns" => &["attributes.json"],
@@ -771,8 +794,8 @@ fn load_regional(
         let main = rdir.join(known[0]);
         match service {
             "kms" => {
-                let policy = if main.exists() {
-                    let p: PolicyOutput = read_json(&main)?;
+                let policy = if l.exists(&main) {
+                    let p: PolicyOutput = l.read_json(&main)?;
                     Some((p.policy, "$.Policy"))
                 } else {
                     l.warn(
@@ -782,8 +805,8 @@ fn load_regional(
                     None
                 };
                 let tagf = rdir.join("tags.json");
-                let tagset = if tagf.exists() {
-                    let t: KeyTags = read_json(&tagf)?;
+                let tagset = if l.exists(&tagf) {
+                    let t: KeyTags = l.read_json(&tagf)?;
                     Some(
                         t.tags
                             .into_iter()
@@ -813,10 +836,10 @@ fn load_regional(
                 )?;
             }
             "sqs" | "sns" => {
-                if !main.exists() {
+                if !l.exists(&main) {
                     continue;
                 }
-                let a: AttributesOutput = read_json(&main)?;
+                let a: AttributesOutput = l.read_json(&main)?;
                 let (arn_key, kind) = if service == "sqs" {
                     ("QueueArn", ResourceKind::SQSQueue)
                 } else {
@@ -847,10 +870,10 @@ fn load_regional(
                 )?;
             }
             "secretsmanager" => {
-                if !main.exists() {
+                if !l.exists(&main) {
                     continue;
                 }
-                let s: SecretPolicy = read_json(&main)?;
+                let s: SecretPolicy = l.read_json(&main)?;
                 let policy = s
                     .resource_policy
                     .filter(|v| !v.is_null())
@@ -872,8 +895,8 @@ fn load_regional(
             }
             "lambda" => {
                 let cf = rdir.join("configuration.json");
-                let (arn, role) = if cf.exists() {
-                    let c: LambdaConfig = read_json(&cf)?;
+                let (arn, role) = if l.exists(&cf) {
+                    let c: LambdaConfig = l.read_json(&cf)?;
                     (c.function_arn, c.role)
                 } else {
                     (
@@ -881,8 +904,9 @@ fn load_regional(
                         None,
                     )
                 };
-                let policy = if main.exists() {
-                    let p: PolicyOutput = read_json(&main)?;
+                let has_policy = l.exists(&main);
+                let policy = if has_policy {
+                    let p: PolicyOutput = l.read_json(&main)?;
                     Some((p.policy, "$.Policy"))
                 } else {
                     None
@@ -890,7 +914,7 @@ fn load_regional(
                 add_resource_with_policy(
                     l,
                     NewResource {
-                        file: if main.exists() { &main } else { &cf },
+                        file: if has_policy { &main } else { &cf },
                         arn,
                         kind: ResourceKind::LambdaFunction,
                         account: acct,

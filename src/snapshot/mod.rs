@@ -5,6 +5,7 @@
 //! one fails the load, naming file and JSON path); every principal, group and resource
 //! refers only to policies in `policies`; principal ARNs are unique.
 
+mod files;
 mod gaad;
 mod load;
 mod org;
@@ -17,7 +18,7 @@ use serde::Serialize;
 use crate::arn::{AccountId, Arn};
 use crate::policy::{Policy, PolicyError};
 
-pub use load::load;
+pub use load::{load, load_in_memory};
 pub use org::Organization;
 
 /// Index into [`Snapshot::policies`].

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::load::{Loader, read_json};
+use super::load::Loader;
 use super::{PolicyId, SnapshotError};
 use crate::arn::AccountId;
 use crate::policy::{PolicySource, parse_policy};
@@ -124,7 +124,7 @@ struct Target {
 
 pub(super) fn load_organization(dir: &Path, l: &mut Loader) -> Result<Organization, SnapshotError> {
     let mut org = Organization::default();
-    let mut entries = super::load::sorted_entries(dir)?;
+    let mut entries = l.entries(dir)?;
     // describe-organization first: it names the management account.
     entries.sort_by_key(|p| p.file_name().map(|n| n != "describe-organization.json"));
     for path in entries {
@@ -134,7 +134,7 @@ pub(super) fn load_organization(dir: &Path, l: &mut Loader) -> Result<Organizati
             .unwrap_or_default();
         match name.as_str() {
             "describe-organization.json" => {
-                let d: DescribeOrganization = read_json(&path)?;
+                let d: DescribeOrganization = l.read_json(&path)?;
                 org.id = d.organization.id;
                 org.management_account = d
                     .organization
@@ -142,30 +142,30 @@ pub(super) fn load_organization(dir: &Path, l: &mut Loader) -> Result<Organizati
                     .and_then(|a| AccountId::parse(&a).ok());
             }
             "roots.json" => {
-                let r: Roots = read_json(&path)?;
+                let r: Roots = l.read_json(&path)?;
                 org.root_id = r.roots.into_iter().next().map(|r| r.id);
             }
             "accounts.json" => {
-                let a: Accounts = read_json(&path)?;
+                let a: Accounts = l.read_json(&path)?;
                 for acc in a.accounts {
                     if let Ok(id) = AccountId::parse(&acc.id) {
                         org.account_names.insert(id, acc.name.unwrap_or_default());
                     }
                 }
             }
-            "children" if path.is_dir() => {
-                for f in super::load::sorted_entries(&path)? {
+            "children" if l.is_dir(&path) => {
+                for f in l.entries(&path)? {
                     let fname = f
                         .file_name()
                         .map(|n| n.to_string_lossy().to_string())
                         .unwrap_or_default();
                     if let Some(parent) = fname.strip_suffix(".ous.json") {
-                        let o: Ous = read_json(&f)?;
+                        let o: Ous = l.read_json(&f)?;
                         for ou in o.organizational_units {
                             org.parents.insert(ou.id, parent.to_string());
                         }
                     } else if let Some(parent) = fname.strip_suffix(".accounts.json") {
-                        let a: Accounts = read_json(&f)?;
+                        let a: Accounts = l.read_json(&f)?;
                         for acc in a.accounts {
                             if let Ok(id) = AccountId::parse(&acc.id) {
                                 org.account_names
@@ -179,8 +179,8 @@ pub(super) fn load_organization(dir: &Path, l: &mut Loader) -> Result<Organizati
                     }
                 }
             }
-            "policies" if path.is_dir() => {
-                let files = super::load::sorted_entries(&path)?;
+            "policies" if l.is_dir(&path) => {
+                let files = l.entries(&path)?;
                 for f in &files {
                     let fname = f
                         .file_name()
@@ -193,7 +193,7 @@ pub(super) fn load_organization(dir: &Path, l: &mut Loader) -> Result<Organizati
                         l.warn(f, "unknown file in organization/policies; ignored");
                         continue;
                     };
-                    let d: DescribePolicy = read_json(f)?;
+                    let d: DescribePolicy = l.read_json(f)?;
                     let s = d.policy.policy_summary;
                     let (source, map) = match s.kind.as_str() {
                         "SERVICE_CONTROL_POLICY" => (
@@ -220,8 +220,8 @@ pub(super) fn load_organization(dir: &Path, l: &mut Loader) -> Result<Organizati
                             })?;
                     let pid = l.add_policy(policy);
                     let tpath = path.join(format!("{stem}.targets.json"));
-                    if tpath.exists() {
-                        let t: Targets = read_json(&tpath)?;
+                    if l.exists(&tpath) {
+                        let t: Targets = l.read_json(&tpath)?;
                         for target in t.targets {
                             map.entry(target.target_id).or_default().push(pid);
                         }
