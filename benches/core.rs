@@ -11,6 +11,11 @@
 //! extrapolates to at most `--full-summary-limit` seconds (default 60).
 //! ```
 //!
+//! With `--neo4j-uri bolt://HOST:PORT` (password from `NEO4J_PASSWORD`, user from
+//! `NEO4J_USER`), it measures the Neo4j store instead: `pathhound load` throughput
+//! (relationships/s) and access-path latency from Neo4j (the same sample of roles and request),
+//! checking every Neo4j answer against the in-memory one.
+//!
 //! Each snapshot is measured in a child process (this binary with `--child DIR`) so that its
 //! peak RSS (`VmHWM`) is its own. Without `--snapshot`, a 10-account × 100-principal
 //! organization is generated into a temporary directory. Markdown goes to stdout, progress
@@ -36,6 +41,7 @@ const TARGETS: &str = "Targets: 100,000 principals in 1,000 accounts analysed in
 
 struct Options {
     snapshots: Vec<PathBuf>,
+    neo4j_uri: Option<String>,
     timeout: Duration,
     queries: usize,
     summary_sample: usize,
@@ -62,6 +68,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut o = Options {
         snapshots: Vec::new(),
+        neo4j_uri: None,
         timeout: Duration::from_secs(1800),
         queries: 256,
         summary_sample: 1000,
@@ -81,6 +88,12 @@ fn main() {
                         .unwrap_or_else(|| usage("--child: missing value")),
                 ))
             }
+            "--neo4j-uri" => {
+                o.neo4j_uri = Some(
+                    args.next()
+                        .unwrap_or_else(|| usage("--neo4j-uri: missing value")),
+                )
+            }
             "--timeout" => o.timeout = Duration::from_secs(parse_num("--timeout", args.next())),
             "--queries" => o.queries = parse_num("--queries", args.next()),
             "--summary-sample" => o.summary_sample = parse_num("--summary-sample", args.next()),
@@ -92,6 +105,13 @@ fn main() {
     }
     if let Some(dir) = child {
         child_main(&dir, &o);
+        return;
+    }
+    if let Some(uri) = o.neo4j_uri.clone() {
+        if o.snapshots.is_empty() {
+            usage("--neo4j-uri needs --snapshot DIR");
+        }
+        neo4j_main(&uri, &o);
         return;
     }
     let mut tmp = None;
@@ -757,6 +777,143 @@ fn print_report(results: &[(PathBuf, Measured)], o: &Options) {
             rss.checked_div(edges).unwrap_or(0)
         );
     }
+}
+
+/// The sampled roles' seed-001 requests (STS, use-resource, OR, 10 nodes).
+fn role_requests(g: &AccessGraph, k: usize) -> Vec<PathRequest> {
+    let snap = g.snapshot();
+    let roles: Vec<_> = snap
+        .resource_ids()
+        .filter(|r| snap.resource(*r).kind == ResourceKind::IAMRole)
+        .collect();
+    let k = k.min(roles.len());
+    (0..k)
+        .map(|x| roles[x * roles.len() / k])
+        .map(|r| {
+            PathRequest::from_json(&json!({
+                "resourceIds": [snap.resource(r).arn.as_str()],
+                "service": "STS",
+                "principalAccessCapabilities": ["use-resource"],
+                "accessCapabilityOperator": "OR",
+                "maxAccessPathNodes": 10
+            }))
+            .unwrap_or_else(|e| usage(&format!("request: {e}")))
+        })
+        .collect()
+}
+
+/// Neo4j store figures: load throughput and access-path latency, one row per snapshot.
+fn neo4j_main(uri: &str, o: &Options) {
+    use pathhound::store::neo4j::load::{LoadOptions, load};
+    use pathhound::store::{MemoryStore, Neo4jConfig, Neo4jStore, Store};
+    let cfg = Neo4jConfig {
+        uri: uri.to_string(),
+        user: std::env::var("NEO4J_USER").unwrap_or_else(|_| "neo4j".into()),
+        password: std::env::var("NEO4J_PASSWORD")
+            .unwrap_or_else(|_| usage("NEO4J_PASSWORD is not set")),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| usage(&format!("tokio: {e}")));
+    let mut lines = Vec::new();
+    for dir in &o.snapshots {
+        let label = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let snap = pathhound::snapshot::load(dir).unwrap_or_else(|e| usage(&e.to_string()));
+        let g = Arc::new(AccessGraph::build(Arc::new(snap)));
+        let principals = g.snapshot().principals.len();
+        let mem = MemoryStore::new(g.clone(), "bench", chrono::Utc::now());
+        let requests = role_requests(&g, o.queries);
+        let row = rt.block_on(async {
+            let neo = Neo4jStore::connect(&cfg).unwrap_or_else(|e| usage(&e.to_string()));
+            let t = Instant::now();
+            let rep = load(neo.graph(), &mem, &LoadOptions { keep: 1, ..LoadOptions::default() })
+                .await
+                .unwrap_or_else(|e| usage(&format!("load: {e}")));
+            let total = t.elapsed().as_secs_f64();
+            let rate = rep.relationships as f64 / rep.write_seconds;
+            eprintln!(
+                "[{label}] neo4j load: {} nodes, {} relationships in {:.1} s write ({:.1} s with commit and prune): {rate:.0} relationships/s",
+                rep.nodes, rep.relationships, rep.write_seconds, total
+            );
+            let mut passes = Vec::new();
+            let mut mismatches = 0usize;
+            for pass in ["cold", "warm"] {
+                let mut ms = Vec::with_capacity(requests.len());
+                for req in &requests {
+                    let t = Instant::now();
+                    let v = neo
+                        .access_paths(req)
+                        .await
+                        .unwrap_or_else(|e| usage(&format!("neo4j query: {e}")));
+                    ms.push(t.elapsed().as_secs_f64() * 1e3);
+                    if pass == "cold" {
+                        let m = mem.access_paths(req).await.unwrap_or_else(|e| usage(&e.to_string()));
+                        if m != v {
+                            mismatches += 1;
+                        }
+                    }
+                }
+                ms.sort_by(f64::total_cmp);
+                let (p50, p99, max) = (percentile(&ms, 50.0), percentile(&ms, 99.0), ms.last().copied().unwrap_or(f64::NAN));
+                eprintln!("[{label}] neo4j access paths ({pass}, {} roles): p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms", ms.len());
+                passes.push((p50, p99));
+            }
+            // principal access summary of a sample of principals
+            let snap = g.snapshot();
+            let ids: Vec<String> = spread(principals, o.queries)
+                .into_iter()
+                .map(|i| snap.principal(PrincipalId(i as u32)).arn.as_str().to_string())
+                .collect();
+            let mut ms = Vec::new();
+            for arn in &ids {
+                let t = Instant::now();
+                let _ = neo.principal_access(arn).await.unwrap_or_else(|e| usage(&e.to_string()));
+                ms.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            ms.sort_by(f64::total_cmp);
+            format!(
+                "| {label} | {principals} | {} | {} | {:.1} s | **{}** | {} | {:.1} / {:.1} | {:.1} / **{:.1}** | {:.1} / {:.1} | {} |",
+                fmt_int(rep.nodes), fmt_int(rep.relationships), rep.write_seconds,
+                Thousands(rate.round() as u64), rep.batches,
+                passes[0].0, passes[0].1, passes[1].0, passes[1].1,
+                percentile(&ms, 50.0), percentile(&ms, 99.0), mismatches
+            )
+        });
+        lines.push(row);
+    }
+    println!(
+        "Targets (issue 8, this 2-core machine): Neo4j load >= 50,000 relationships/s; access-path p99 < 100 ms on Neo4j."
+    );
     println!();
-    println!("Neo4j: not measured (no Neo4j store yet)");
+    println!(
+        "| snapshot | principals | nodes | relationships | write time | relationships/s | batches | paths p50 / p99 cold (ms) | paths p50 / p99 warm (ms) | principal access p50 / p99 (ms) | answers differing from memory |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for l in lines {
+        println!("{l}");
+    }
+}
+
+fn fmt_int(n: usize) -> String {
+    Thousands(n as u64).to_string()
+}
+
+struct Thousands(u64);
+
+impl std::fmt::Display for Thousands {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0.to_string();
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        f.write_str(&out)
+    }
 }

@@ -42,7 +42,13 @@ enum Cmd {
     Paths {
         /// Snapshot directory (one folder per account ID, see docs/snapshot-format.md).
         #[arg(long)]
-        snapshot: PathBuf,
+        snapshot: Option<PathBuf>,
+        /// Answer from the current snapshot in Neo4j instead (password from NEO4J_PASSWORD).
+        #[arg(long)]
+        neo4j_uri: Option<String>,
+        /// Neo4j user (with --neo4j-uri).
+        #[arg(long, default_value = "neo4j")]
+        neo4j_user: String,
         /// Request body JSON: resourceIds, service, principalAccessCapabilities,
         /// accessCapabilityOperator, maxAccessPathNodes.
         #[arg(long)]
@@ -139,7 +145,12 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
         Cmd::Serve(a) => return cli::serve::serve(a),
         Cmd::Report(a) => return cli::report::report(a),
         Cmd::Export(a) => return cli::report::export(a),
-        Cmd::Paths { snapshot, request } => {
+        Cmd::Paths {
+            snapshot,
+            neo4j_uri,
+            neo4j_user,
+            request,
+        } => {
             let text = match std::fs::read_to_string(&request) {
                 Ok(t) => t,
                 Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
@@ -157,13 +168,27 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 Ok(r) => r,
                 Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
             };
-            let g = match load_graph(&snapshot) {
-                Ok(g) => g,
-                Err(u) => return Ok(Err(u)),
-            };
-            let resp = match g.resource_access_paths(&req) {
-                Ok(v) => v,
-                Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
+            let resp = match (snapshot, neo4j_uri) {
+                (Some(snapshot), None) => {
+                    let g = match load_graph(&snapshot) {
+                        Ok(g) => g,
+                        Err(u) => return Ok(Err(u)),
+                    };
+                    match g.resource_access_paths(&req) {
+                        Ok(v) => v,
+                        Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
+                    }
+                }
+                (None, Some(uri)) => match cli::store::paths_neo4j(&uri, &neo4j_user, &req)? {
+                    Ok(v) => v,
+                    Err(Usage(m)) => return Ok(Err(Usage(format!("{}: {m}", request.display())))),
+                },
+                _ => {
+                    return Ok(Err(Usage(
+                        "paths: give exactly one of --snapshot DIR and --neo4j-uri bolt://HOST:PORT"
+                            .into(),
+                    )));
+                }
             };
             outln!(
                 out,

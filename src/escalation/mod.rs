@@ -267,6 +267,26 @@ impl Escalation {
             .filter(|e| e.via != "AssumeRole" && e.from != e.to)
     }
 
+    /// Admins and edges read back from a store. `edges` must be in the order
+    /// [`Escalation::analyse`] leaves them (sorted by (from, to, via)), so that answers match.
+    pub fn from_parts(
+        admins: BTreeMap<PrincipalId, AdminReason>,
+        edges: Vec<EscEdge>,
+    ) -> Escalation {
+        let mut out: HashMap<PrincipalId, Vec<usize>> = HashMap::new();
+        let mut into: HashMap<PrincipalId, Vec<usize>> = HashMap::new();
+        for (i, e) in edges.iter().enumerate() {
+            out.entry(e.from).or_default().push(i);
+            into.entry(e.to).or_default().push(i);
+        }
+        Escalation {
+            admins,
+            edges,
+            out,
+            into,
+        }
+    }
+
     /// Every principal with a path to an admin (of `account`, if given): all simple paths of
     /// at most `max_hops` edges, shortest first, at most `cap` per principal.
     pub fn indirect_admins(
@@ -276,11 +296,22 @@ impl Escalation {
         max_hops: usize,
         cap: usize,
     ) -> IndirectAdmins {
+        self.indirect_admins_in(snap, account, max_hops, cap)
+    }
+
+    /// [`Escalation::indirect_admins`] with principals' ARNs and accounts from `names`.
+    pub fn indirect_admins_in<N: PrincipalNames + ?Sized>(
+        &self,
+        names: &N,
+        account: Option<&AccountId>,
+        max_hops: usize,
+        cap: usize,
+    ) -> IndirectAdmins {
         let is_target_admin = |p: PrincipalId| {
-            self.admins.contains_key(&p) && account.is_none_or(|a| snap.principal(p).account == *a)
+            self.admins.contains_key(&p) && account.is_none_or(|a| names.account(p) == a.as_str())
         };
         let terminal_ok =
-            |e: &EscEdge| e.terminal && account.is_none_or(|a| snap.principal(e.to).account == *a);
+            |e: &EscEdge| e.terminal && account.is_none_or(|a| names.account(e.to) == a.as_str());
         // Hops to the nearest admin, by reverse BFS; a terminal edge reaches one in one hop.
         let mut dist: HashMap<PrincipalId, usize> = HashMap::new();
         let mut q = VecDeque::new();
@@ -320,7 +351,7 @@ impl Escalation {
             .copied()
             .filter(|p| !is_target_admin(*p))
             .collect();
-        candidates.sort_by(|a, b| snap.principal(*a).arn.cmp(&snap.principal(*b).arn));
+        candidates.sort_by(|a, b| names.arn(*a).cmp(names.arn(*b)));
         let mut out = Vec::new();
         for p in candidates {
             let mut paths: Vec<Vec<usize>> = Vec::new();
@@ -348,7 +379,7 @@ impl Escalation {
                         x.iter()
                             .map(|i| {
                                 (
-                                    snap.principal(self.edges[*i].to).arn.to_string(),
+                                    names.arn(self.edges[*i].to).to_string(),
                                     self.edges[*i].via.clone(),
                                 )
                             })
@@ -358,7 +389,7 @@ impl Escalation {
                 })
             });
             out.push(IndirectAdmin {
-                principal: snap.principal(p).arn.to_string(),
+                principal: names.arn(p).to_string(),
                 paths: paths
                     .iter()
                     .map(|path| {
@@ -366,8 +397,8 @@ impl Escalation {
                             .map(|i| {
                                 let e = &self.edges[*i];
                                 PathStep {
-                                    from: snap.principal(e.from).arn.to_string(),
-                                    to: snap.principal(e.to).arn.to_string(),
+                                    from: names.arn(e.from).to_string(),
+                                    to: names.arn(e.to).to_string(),
                                     via: e.via.clone(),
                                     conditional: e.conditional || e.requires.is_some(),
                                     requires: e.requires.clone(),
@@ -384,7 +415,7 @@ impl Escalation {
                 .admins
                 .keys()
                 .filter(|p| is_target_admin(**p))
-                .map(|p| snap.principal(*p).arn.to_string())
+                .map(|p| names.arn(*p).to_string())
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),
@@ -445,6 +476,21 @@ impl Escalation {
             on.remove(&e.to);
             stack.pop();
         }
+    }
+}
+
+/// The ARN and account of each principal id (the snapshot, or a store's copy of them).
+pub trait PrincipalNames {
+    fn arn(&self, p: PrincipalId) -> &str;
+    fn account(&self, p: PrincipalId) -> &str;
+}
+
+impl PrincipalNames for Snapshot {
+    fn arn(&self, p: PrincipalId) -> &str {
+        self.principal(p).arn.as_str()
+    }
+    fn account(&self, p: PrincipalId) -> &str {
+        self.principal(p).account.as_str()
     }
 }
 

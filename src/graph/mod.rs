@@ -77,11 +77,19 @@ impl CapFilter {
         }
     }
     pub fn accepts(&self, grants: &[Grant]) -> bool {
-        let held: CapSet = grants
-            .iter()
-            .filter(|g| self.services.iter().any(|s| s == g.service))
-            .filter(|g| g.outcome.is_possible())
-            .map(|g| g.capability)
+        self.accepts_held(
+            grants
+                .iter()
+                .filter(|g| g.outcome.is_possible())
+                .map(|g| (g.service, g.capability)),
+        )
+    }
+    /// Like [`CapFilter::accepts`], for the (service, capability) pairs of possible grants.
+    pub fn accepts_held<'a>(&self, held: impl IntoIterator<Item = (&'a str, Capability)>) -> bool {
+        let held: CapSet = held
+            .into_iter()
+            .filter(|(s, _)| self.services.iter().any(|x| x == s))
+            .map(|(_, c)| c)
             .collect();
         if self.all {
             held.contains_all(self.caps)

@@ -12,9 +12,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{AccessGraph, CapFilter, Node};
+use crate::arn::AccountId;
 use crate::arn::Arn;
 use crate::capability::{CapSet, Capability, access_surface, catalogue};
-use crate::snapshot::{PrincipalKind, ResourceId};
+use crate::snapshot::{PrincipalKind, ResourceId, ResourceKind};
 
 /// Default, minimum and maximum of `maxAccessPathNodes`.
 pub const DEFAULT_MAX_NODES: usize = 10;
@@ -219,38 +220,122 @@ pub struct ResourcePaths {
     pub paths_capped: bool,
 }
 
-/// A path expansion node: the graph node plus, for an account, the resource whose trust of
-/// the account led to it.
+/// What a path node stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeKind {
+    Role,
+    User,
+    /// A whole account trusted by a resource policy.
+    Account,
+    /// A principal outside the snapshot.
+    External,
+    /// Anyone (`*`).
+    Everyone,
+}
+
+/// A node of an access path: its display id (ARN, account ID or `*`) and kind.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PathNode {
+    pub id: String,
+    pub kind: NodeKind,
+}
+
+/// Where the path search reads the graph from: the in-memory [`AccessGraph`], or a subgraph
+/// fetched from a store. Both run the same search ([`answer`]), so both give the same paths.
+/// Targets are resource ARNs (a role is a resource too).
+pub trait PathSource {
+    /// The type of a resource, or `None` when it is not in the snapshot.
+    fn resource_kind(&self, arn: &str) -> Option<ResourceKind>;
+    /// Holders of `target` whose own (non-delegated) grants satisfy `filter`, any order.
+    fn holders(&self, target: &str, filter: &CapFilter) -> Vec<PathNode>;
+    /// Ids the resource policy of `target` names, in policy order.
+    fn policy_order(&self, target: &str) -> Vec<String>;
+    /// Principals of `account` that can use `target`'s trust of their whole account with the
+    /// capabilities of `filter`.
+    fn delegates(&self, account: &str, target: &str, filter: &CapFilter) -> Vec<PathNode>;
+    /// Principals with a privilege-escalation edge (not role assumption) into the principal
+    /// `target`.
+    fn escalations_into(&self, target: &str) -> Vec<PathNode>;
+}
+
+impl PathSource for AccessGraph {
+    fn resource_kind(&self, arn: &str) -> Option<ResourceKind> {
+        self.snapshot()
+            .find_resource(arn)
+            .map(|r| self.snapshot().resource(r).kind)
+    }
+    fn holders(&self, target: &str, filter: &CapFilter) -> Vec<PathNode> {
+        let Some(r) = self.snapshot().find_resource(target) else {
+            return Vec::new();
+        };
+        AccessGraph::holders(self, r, filter)
+            .into_iter()
+            .map(|(n, _)| self.path_node(&n))
+            .collect()
+    }
+    fn policy_order(&self, target: &str) -> Vec<String> {
+        match self.snapshot().find_resource(target) {
+            Some(r) => AccessGraph::policy_order(self, r),
+            None => Vec::new(),
+        }
+    }
+    fn delegates(&self, account: &str, target: &str, filter: &CapFilter) -> Vec<PathNode> {
+        let (Ok(a), Some(r)) = (
+            AccountId::parse(account),
+            self.snapshot().find_resource(target),
+        ) else {
+            return Vec::new();
+        };
+        AccessGraph::delegates(self, &a, r, filter)
+            .iter()
+            .map(|p| self.path_node(&Node::Resource(self.snapshot().principal(*p).resource)))
+            .collect()
+    }
+    fn escalations_into(&self, target: &str) -> Vec<PathNode> {
+        let snap = self.snapshot();
+        let Some(p) = snap.find_principal(target) else {
+            return Vec::new();
+        };
+        self.escalation()
+            .escalations_into(p)
+            .map(|e| self.path_node(&Node::Resource(snap.principal(e.from).resource)))
+            .collect()
+    }
+}
+
+/// A path expansion node plus, for an account, the resource whose trust of the account led
+/// to it and the filter its trust was asked for.
 #[derive(Clone, Debug)]
 struct Step {
-    node: Node,
-    /// For accounts: the trusting resource and the filter its trust was asked for.
-    via: Option<(ResourceId, CapFilter)>,
-    id: String,
+    node: PathNode,
+    via: Option<(String, CapFilter)>,
 }
 
 impl AccessGraph {
-    fn children(&self, r: ResourceId, filter: &CapFilter) -> Vec<Step> {
-        let mut out: Vec<Step> = self
-            .holders(r, filter)
-            .into_iter()
-            .map(|(n, _)| {
-                let via = matches!(n, Node::Account(_)).then(|| (r, filter.clone()));
-                let id = self.node_id(&n);
-                Step { node: n, via, id }
-            })
-            .collect();
-        // Principals in the order the resource policy names them, then the rest by id: the
-        // order a reader of the policy expects, and deterministic.
-        let order = self.policy_order(r);
-        let rank = |s: &Step| order.iter().position(|o| *o == s.id).unwrap_or(usize::MAX);
-        out.sort_by(|a, b| (rank(a), &a.id).cmp(&(rank(b), &b.id)));
-        out.dedup_by(|a, b| a.id == b.id);
-        out
+    /// The path node of a graph node.
+    pub fn path_node(&self, n: &Node) -> PathNode {
+        let kind = match n {
+            Node::Resource(r) => {
+                let snap = self.snapshot();
+                match snap.resource(*r).principal.map(|p| snap.principal(p).kind) {
+                    Some(PrincipalKind::Role) => NodeKind::Role,
+                    Some(PrincipalKind::User) => NodeKind::User,
+                    // only principals hold grants; a plain resource is never a holder
+                    None => NodeKind::External,
+                }
+            }
+            Node::Account(_) => NodeKind::Account,
+            Node::External(_) => NodeKind::External,
+            Node::Everyone => NodeKind::Everyone,
+        };
+        PathNode {
+            id: self.node_id(n),
+            kind,
+        }
     }
 
     /// Node ids in the order the resource policy of `r` names them.
-    fn policy_order(&self, r: ResourceId) -> Vec<String> {
+    pub fn policy_order(&self, r: ResourceId) -> Vec<String> {
         use crate::policy::model::{PrincipalPattern, PrincipalSpec};
         let snap = self.snapshot();
         let mut out = Vec::new();
@@ -276,188 +361,207 @@ impl AccessGraph {
         out
     }
 
-    /// Nodes that can reach `step`: who can assume a role; the principals of an account
-    /// that can use the trust that led to it; nothing for users and outsiders.
-    fn expand(&self, step: &Step, req: &PathRequest) -> Vec<Step> {
-        match &step.node {
-            Node::Resource(r) => {
-                let res = self.snapshot().resource(*r);
-                let mut v = match res.principal.map(|p| self.snapshot().principal(p).kind) {
-                    Some(PrincipalKind::Role) => self.children(*r, &CapFilter::assume()),
-                    _ => Vec::new(),
-                };
-                if req.include_escalation {
-                    self.add_escalation_children(*r, &mut v);
-                }
-                v
-            }
-            Node::Account(a) => {
-                let Some((r, filter)) = &step.via else {
-                    return Vec::new();
-                };
-                let mut v: Vec<Step> = self
-                    .delegates(a, *r, filter)
-                    .iter()
-                    .map(|p| {
-                        let rid = self.snapshot().principal(*p).resource;
-                        let n = Node::Resource(rid);
-                        let id = self.node_id(&n);
-                        Step {
-                            node: n,
-                            via: None,
-                            id,
-                        }
-                    })
-                    .collect();
-                v.sort_by(|a, b| a.id.cmp(&b.id));
-                v
-            }
-            Node::External(_) | Node::Everyone => Vec::new(),
-        }
-    }
-
-    /// Principals that can escalate into the principal `r` stands for, after `v`'s own
-    /// children (deduplicated, sorted by id).
-    fn add_escalation_children(&self, r: ResourceId, v: &mut Vec<Step>) {
-        let snap = self.snapshot();
-        let Some(p) = snap.resource(r).principal else {
-            return;
-        };
-        let mut extra: Vec<Step> = self
-            .escalation()
-            .escalations_into(p)
-            .map(|e| {
-                let n = Node::Resource(snap.principal(e.from).resource);
-                let id = self.node_id(&n);
-                Step {
-                    node: n,
-                    via: None,
-                    id,
-                }
-            })
-            .filter(|s| !v.iter().any(|x| x.id == s.id))
-            .collect();
-        extra.sort_by(|a, b| a.id.cmp(&b.id));
-        extra.dedup_by(|a, b| a.id == b.id);
-        v.extend(extra);
-    }
-
     /// Access paths to one resource.
     pub fn access_paths(&self, r: ResourceId, req: &PathRequest) -> ResourcePaths {
         let res = self.snapshot().resource(r);
-        let root_id = res.arn.as_str().to_string();
-        let mut out = Vec::new();
-        let mut capped = false;
-        let mut path: Vec<Step> = Vec::new();
-        let mut on_path: Vec<String> = vec![root_id];
-        let mut first = self.children(r, &req.filter);
-        if req.include_escalation {
-            self.add_escalation_children(r, &mut first);
-        }
-        for child in first {
-            if capped {
-                break;
-            }
-            if on_path.contains(&child.id) {
-                push(
-                    &mut out,
-                    &mut capped,
-                    req.path_cap,
-                    vec![child.id.clone()],
-                    false,
-                    true,
-                );
-                continue;
-            }
-            on_path.push(child.id.clone());
-            path.push(child);
-            self.visit(&mut path, &mut on_path, req, &mut out, &mut capped);
-            path.pop();
-            on_path.pop();
-        }
-        ResourcePaths {
-            resource_type: res.kind.as_str().to_string(),
-            access_paths: out,
-            paths_capped: capped,
-        }
-    }
-
-    fn visit(
-        &self,
-        path: &mut Vec<Step>,
-        on_path: &mut Vec<String>,
-        req: &PathRequest,
-        out: &mut Vec<AccessPath>,
-        capped: &mut bool,
-    ) {
-        if *capped {
-            return;
-        }
-        let Some(last) = path.last() else { return };
-        let kids = self.expand(last, req);
-        let ids: Vec<String> = path.iter().map(|s| s.id.clone()).collect();
-        if path.len() >= req.max_nodes {
-            push(out, capped, req.path_cap, ids, !kids.is_empty(), false);
-            return;
-        }
-        // A role reachable only through trusts of whole accounts is reported fused with the
-        // account ("555 has access via 111-src-4 (trusts 555)", seed 001): its own path would
-        // add no principal, so only the paths through the account nodes are listed.
-        let fused = !kids.is_empty() && kids.iter().all(|k| matches!(k.node, Node::Account(_)));
-        if !fused {
-            push(out, capped, req.path_cap, ids.clone(), false, false);
-        }
-        for k in kids {
-            if *capped {
-                return;
-            }
-            if on_path.contains(&k.id) {
-                let mut c = ids.clone();
-                c.push(k.id.clone());
-                push(out, capped, req.path_cap, c, false, true);
-                continue;
-            }
-            on_path.push(k.id.clone());
-            path.push(k);
-            self.visit(path, on_path, req, out, capped);
-            path.pop();
-            on_path.pop();
-        }
+        search(self, res.arn.as_str(), res.kind, req)
     }
 
     /// Answers a request: a map keyed by each requested resource ARN, in request order.
     pub fn resource_access_paths(&self, req: &PathRequest) -> Result<Value, RequestError> {
-        let mut map = Map::new();
-        for (i, arn) in req.resources.iter().enumerate() {
-            let field = format!("resourceIds[{i}]");
-            let r = self
-                .snapshot()
-                .find_resource(arn.as_str())
-                .ok_or_else(|| bad(&field, format!("{arn} is not a resource in the snapshot")))?;
-            let kind = self.snapshot().resource(r).kind;
-            if !access_surface(kind)
-                .iter()
-                .any(|(p, _, _)| req.filter.services.iter().any(|s| s == p))
-            {
-                return Err(bad(
-                    "service",
-                    format!(
-                        "{} does not apply to {arn} ({})",
-                        req.service,
-                        kind.as_str()
-                    ),
-                ));
-            }
-            let rp = self.access_paths(r, req);
-            map.insert(
-                arn.as_str().to_string(),
-                serde_json::to_value(rp).map_err(|e| bad(&field, e.to_string()))?,
-            );
-        }
-        let mut top = Map::new();
-        top.insert("resourceAccessPaths".into(), Value::Object(map));
-        Ok(Value::Object(top))
+        answer(self, req)
     }
+}
+
+fn children<S: PathSource + ?Sized>(src: &S, target: &str, filter: &CapFilter) -> Vec<Step> {
+    let mut out: Vec<Step> = src
+        .holders(target, filter)
+        .into_iter()
+        .map(|n| {
+            let via = (n.kind == NodeKind::Account).then(|| (target.to_string(), filter.clone()));
+            Step { node: n, via }
+        })
+        .collect();
+    // Principals in the order the resource policy names them, then the rest by id: the
+    // order a reader of the policy expects, and deterministic.
+    let order = src.policy_order(target);
+    let rank = |s: &Step| {
+        order
+            .iter()
+            .position(|o| *o == s.node.id)
+            .unwrap_or(usize::MAX)
+    };
+    out.sort_by(|a, b| (rank(a), &a.node.id).cmp(&(rank(b), &b.node.id)));
+    out.dedup_by(|a, b| a.node.id == b.node.id);
+    out
+}
+
+/// Nodes that can reach `step`: who can assume a role; the principals of an account that
+/// can use the trust that led to it; nothing for users and outsiders.
+fn expand<S: PathSource + ?Sized>(src: &S, step: &Step, req: &PathRequest) -> Vec<Step> {
+    match step.node.kind {
+        NodeKind::Role | NodeKind::User => {
+            let mut v = if step.node.kind == NodeKind::Role {
+                children(src, &step.node.id, &CapFilter::assume())
+            } else {
+                Vec::new()
+            };
+            if req.include_escalation {
+                add_escalation_children(src, &step.node.id, &mut v);
+            }
+            v
+        }
+        NodeKind::Account => {
+            let Some((r, filter)) = &step.via else {
+                return Vec::new();
+            };
+            let mut v: Vec<Step> = src
+                .delegates(&step.node.id, r, filter)
+                .into_iter()
+                .map(|n| Step { node: n, via: None })
+                .collect();
+            v.sort_by(|a, b| a.node.id.cmp(&b.node.id));
+            v
+        }
+        NodeKind::External | NodeKind::Everyone => Vec::new(),
+    }
+}
+
+/// Principals that can escalate into the principal `target`, after `v`'s own children
+/// (deduplicated, sorted by id).
+fn add_escalation_children<S: PathSource + ?Sized>(src: &S, target: &str, v: &mut Vec<Step>) {
+    let mut extra: Vec<Step> = src
+        .escalations_into(target)
+        .into_iter()
+        .filter(|n| !v.iter().any(|x| x.node.id == n.id))
+        .map(|n| Step { node: n, via: None })
+        .collect();
+    extra.sort_by(|a, b| a.node.id.cmp(&b.node.id));
+    extra.dedup_by(|a, b| a.node.id == b.node.id);
+    v.extend(extra);
+}
+
+/// Access paths to one resource, read from any [`PathSource`].
+pub fn search<S: PathSource + ?Sized>(
+    src: &S,
+    root_id: &str,
+    kind: ResourceKind,
+    req: &PathRequest,
+) -> ResourcePaths {
+    let mut out = Vec::new();
+    let mut capped = false;
+    let mut path: Vec<Step> = Vec::new();
+    let mut on_path: Vec<String> = vec![root_id.to_string()];
+    let mut first = children(src, root_id, &req.filter);
+    if req.include_escalation {
+        add_escalation_children(src, root_id, &mut first);
+    }
+    for child in first {
+        if capped {
+            break;
+        }
+        if on_path.contains(&child.node.id) {
+            push(
+                &mut out,
+                &mut capped,
+                req.path_cap,
+                vec![child.node.id.clone()],
+                false,
+                true,
+            );
+            continue;
+        }
+        on_path.push(child.node.id.clone());
+        path.push(child);
+        visit(src, &mut path, &mut on_path, req, &mut out, &mut capped);
+        path.pop();
+        on_path.pop();
+    }
+    ResourcePaths {
+        resource_type: kind.as_str().to_string(),
+        access_paths: out,
+        paths_capped: capped,
+    }
+}
+
+fn visit<S: PathSource + ?Sized>(
+    src: &S,
+    path: &mut Vec<Step>,
+    on_path: &mut Vec<String>,
+    req: &PathRequest,
+    out: &mut Vec<AccessPath>,
+    capped: &mut bool,
+) {
+    if *capped {
+        return;
+    }
+    let Some(last) = path.last() else { return };
+    let kids = expand(src, last, req);
+    let ids: Vec<String> = path.iter().map(|s| s.node.id.clone()).collect();
+    if path.len() >= req.max_nodes {
+        push(out, capped, req.path_cap, ids, !kids.is_empty(), false);
+        return;
+    }
+    // A role reachable only through trusts of whole accounts is reported fused with the
+    // account ("555 has access via 111-src-4 (trusts 555)", seed 001): its own path would
+    // add no principal, so only the paths through the account nodes are listed.
+    let fused = !kids.is_empty() && kids.iter().all(|k| k.node.kind == NodeKind::Account);
+    if !fused {
+        push(out, capped, req.path_cap, ids.clone(), false, false);
+    }
+    for k in kids {
+        if *capped {
+            return;
+        }
+        if on_path.contains(&k.node.id) {
+            let mut c = ids.clone();
+            c.push(k.node.id.clone());
+            push(out, capped, req.path_cap, c, false, true);
+            continue;
+        }
+        on_path.push(k.node.id.clone());
+        path.push(k);
+        visit(src, path, on_path, req, out, capped);
+        path.pop();
+        on_path.pop();
+    }
+}
+
+/// Whether `req`'s service applies to resources of `kind`.
+pub fn service_applies(req: &PathRequest, kind: ResourceKind) -> bool {
+    access_surface(kind)
+        .iter()
+        .any(|(p, _, _)| req.filter.services.iter().any(|s| s == p))
+}
+
+/// Answers a request from any [`PathSource`]: a map keyed by each requested resource ARN, in
+/// request order.
+pub fn answer<S: PathSource + ?Sized>(src: &S, req: &PathRequest) -> Result<Value, RequestError> {
+    let mut map = Map::new();
+    for (i, arn) in req.resources.iter().enumerate() {
+        let field = format!("resourceIds[{i}]");
+        let kind = src
+            .resource_kind(arn.as_str())
+            .ok_or_else(|| bad(&field, format!("{arn} is not a resource in the snapshot")))?;
+        if !service_applies(req, kind) {
+            return Err(bad(
+                "service",
+                format!(
+                    "{} does not apply to {arn} ({})",
+                    req.service,
+                    kind.as_str()
+                ),
+            ));
+        }
+        let rp = search(src, arn.as_str(), kind, req);
+        map.insert(
+            arn.as_str().to_string(),
+            serde_json::to_value(rp).map_err(|e| bad(&field, e.to_string()))?,
+        );
+    }
+    let mut top = Map::new();
+    top.insert("resourceAccessPaths".into(), Value::Object(map));
+    Ok(Value::Object(top))
 }
 
 fn push(

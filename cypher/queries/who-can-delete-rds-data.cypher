@@ -1,0 +1,14 @@
+// Who can delete data in RDS (seed 002): every holder of delete-data on an RDS cluster or
+// instance (the resource access summary), directly or through a trust of its account.
+// Neo4j Browser:
+//   :param snapshot => null
+//   :param includeConditional => true
+MATCH (s:Snapshot)
+WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
+MATCH (r:Resource {snapshot: s.id})<-[g:DELETE_DATA]-(h:Entity)
+WHERE g.service = 'rds' AND ($includeConditional OR NOT g.conditional)
+RETURN g.serviceName AS serviceName, r.name AS resourceName, r.id AS resourceArn,
+       h.name AS principalName, h.id AS principal, h.holderType AS principalType,
+       g.capability AS accessCapability, g.conditional AS conditional,
+       g.viaAccount AS viaAccount, g.policies AS policies
+ORDER BY resourceArn, principal, viaAccount

@@ -1,0 +1,909 @@
+//! The Neo4j store against a real Neo4j (NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD; scripts/neo4j):
+//! every query of the `Store` trait gives exactly the in-memory answer on the seed example and
+//! on a generated organization; a load that fails midway leaves the previous snapshot current
+//! and answering, and a re-run completes; `pathhound load` and `pathhound paths --neo4j-uri`
+//! work end to end; the Browser query files run with their `:param` lines and agree with the
+//! store.
+//!
+//! The tests share one database, whose "current snapshot" is global, so they take a lock.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use neo4rs::query;
+use pathhound::arn::AccountId;
+use pathhound::capability::{Capability, access_surface};
+use pathhound::graph::AccessGraph;
+use pathhound::graph::paths::PathRequest;
+use pathhound::snapshot::PrincipalKind;
+use pathhound::store::neo4j::load::{LoadOptions, load};
+use pathhound::store::neo4j::{bolt, fetch_rows};
+use pathhound::store::{
+    DataQuery, MemoryStore, Neo4jConfig, Neo4jStore, PageRequest, PrincipalFilter, ResourceFilter,
+    Store, StoreError, SummaryFilter,
+};
+use serde_json::{Value, json};
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn config() -> Option<Neo4jConfig> {
+    let uri = support::require_env("NEO4J_URI", "a Neo4j server (scripts/neo4j start)")?;
+    let user = std::env::var("NEO4J_USER").unwrap_or_else(|_| "neo4j".into());
+    let password = support::require_env("NEO4J_PASSWORD", "the Neo4j password")?;
+    Some(Neo4jConfig {
+        uri,
+        user,
+        password,
+    })
+}
+
+fn seed_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-example")
+}
+
+fn memory(dir: &Path) -> MemoryStore {
+    let snap = pathhound::snapshot::load(dir).expect("snapshot loads");
+    let g = Arc::new(AccessGraph::build(Arc::new(snap)));
+    let t = chrono::DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    MemoryStore::new(g, "memory", t)
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "pathhound-neo4j-{tag}-{}-{}",
+            std::process::id(),
+            support::free_port()
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A generated organization (cycles, account-root trusts) plus a credential report for the
+/// users of its second account.
+fn generated_org(tmp: &TempDir) -> PathBuf {
+    let dir = tmp.0.join("org");
+    pathhound::synth::generate(
+        &pathhound::synth::OrgSpec {
+            accounts: 5,
+            principals_per_account: 50,
+            seed: 7,
+        },
+        &dir,
+    )
+    .expect("gen-org");
+    let acct = "100000000001";
+    let iam: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(acct).join("iam.json")).unwrap())
+            .unwrap();
+    let mut csv = String::from(
+        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n",
+    );
+    csv.push_str(&format!("<root_account>,arn:aws:iam::{acct}:root,2020-01-01T00:00:00+00:00,not_supported,2025-01-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"));
+    let users = iam["UserDetailList"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(users.len() >= 3, "the generated account has users");
+    for (i, u) in users.iter().enumerate() {
+        let name = u["UserName"].as_str().unwrap();
+        let arn = u["Arn"].as_str().unwrap();
+        let used = if i % 2 == 0 {
+            "2026-01-15T00:00:00+00:00"
+        } else {
+            "N/A"
+        };
+        let key_used = if i % 3 == 0 {
+            "2025-06-01T00:00:00+00:00"
+        } else {
+            "2026-01-30T00:00:00+00:00"
+        };
+        csv.push_str(&format!("{name},{arn},2024-01-01T00:00:00+00:00,true,{used},2024-01-01T00:00:00+00:00,N/A,false,true,2024-01-01T00:00:00+00:00,{key_used},us-east-1,s3,{},2024-02-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A\n", i % 4 == 0));
+    }
+    std::fs::write(dir.join(acct).join("credential-report.csv"), csv).unwrap();
+    dir
+}
+
+async fn connect(cfg: &Neo4jConfig) -> Neo4jStore {
+    Neo4jStore::connect(cfg).expect("neo4j config")
+}
+
+fn opts() -> LoadOptions {
+    LoadOptions {
+        keep: 2,
+        ..LoadOptions::default()
+    }
+}
+
+/// The principals in an access-path answer (not accounts, outsiders or anyone).
+fn requests_for(mem: &MemoryStore) -> Vec<PathRequest> {
+    let snap = mem.graph().snapshot();
+    let caps: [(&[&str], &str); 3] = [
+        (&["use-resource"], "OR"),
+        (&["read-data", "write-data", "delete-data"], "OR"),
+        (&["administer-resource", "read-config"], "AND"),
+    ];
+    let mut out = Vec::new();
+    let mut n = 0usize;
+    for r in snap.resource_ids() {
+        let res = snap.resource(r);
+        let mut prefixes: Vec<&str> = access_surface(res.kind).iter().map(|x| x.0).collect();
+        prefixes.dedup();
+        for p in prefixes {
+            for (cs, op) in caps {
+                n += 1;
+                let max = [10, 3, 15, 1][n % 4];
+                let body = json!({
+                    "resourceIds": [res.arn.as_str()],
+                    "service": p,
+                    "principalAccessCapabilities": cs,
+                    "accessCapabilityOperator": op,
+                    "maxAccessPathNodes": max,
+                    "includeEscalationEdges": n % 3 == 0,
+                });
+                out.push(PathRequest::from_json(&body).expect("valid request"));
+            }
+        }
+    }
+    out
+}
+
+async fn all_pages<T, F, Fut>(mut f: F) -> (Vec<T>, usize)
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<pathhound::store::Page<T>, StoreError>>,
+{
+    let mut items = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let p = f(PageRequest { limit: 37, after }).await.expect("page");
+        pages += 1;
+        items.extend(p.items);
+        match p.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+        assert!(pages < 100_000, "pagination does not end");
+    }
+    (items, pages)
+}
+
+/// Every query of the trait, asked of both stores: exactly equal answers.
+async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
+    let mut checks = 0;
+    let a = mem.snapshot_info().await.unwrap();
+    let b = neo.snapshot_info().await.unwrap();
+    assert_eq!(
+        (
+            a.analysis_time,
+            a.source,
+            a.accounts,
+            a.principals,
+            a.resources,
+            a.warnings
+        ),
+        (
+            b.analysis_time,
+            b.source,
+            b.accounts,
+            b.principals,
+            b.resources,
+            b.warnings
+        )
+    );
+    let snap = mem.graph().snapshot();
+
+    // access paths
+    let reqs = requests_for(mem);
+    assert!(!reqs.is_empty());
+    let mut nonempty = 0;
+    for req in &reqs {
+        let x = mem.access_paths(req).await.expect("memory paths");
+        let y = neo.access_paths(req).await.expect("neo4j paths");
+        assert_eq!(
+            serde_json::to_string(&x).unwrap(),
+            serde_json::to_string(&y).unwrap(),
+            "access paths differ for {req:?}"
+        );
+        if x.to_string().contains("\"nodes\"") {
+            nonempty += 1;
+        }
+        checks += 1;
+    }
+    assert!(nonempty > 0, "some requests have paths");
+
+    // one principal, one resource
+    for p in snap.principal_ids() {
+        let arn = snap.principal(p).arn.as_str();
+        assert_eq!(
+            mem.principal_access(arn).await.unwrap(),
+            neo.principal_access(arn).await.unwrap(),
+            "principal access of {arn}"
+        );
+        assert_eq!(
+            mem.principal(arn).await.unwrap(),
+            neo.principal(arn).await.unwrap(),
+            "details of {arn}"
+        );
+        checks += 2;
+    }
+    for r in snap.resource_ids() {
+        let arn = snap.resource(r).arn.as_str();
+        assert_eq!(
+            mem.resource_access(arn).await.unwrap(),
+            neo.resource_access(arn).await.unwrap(),
+            "resource access of {arn}"
+        );
+        checks += 1;
+    }
+    for bad in ["arn:aws:iam::999999999999:role/none", "nonsense"] {
+        assert!(matches!(
+            neo.principal_access(bad).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            neo.resource_access(bad).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            neo.principal(bad).await,
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+
+    // filtered, paginated summaries
+    let first_account = snap.accounts.keys().next().cloned();
+    let filters = vec![
+        SummaryFilter {
+            include_conditional: true,
+            ..Default::default()
+        },
+        SummaryFilter {
+            service: Some("IAM".into()),
+            capabilities: vec![Capability::AdministerResource],
+            include_conditional: true,
+            ..Default::default()
+        },
+        SummaryFilter {
+            service: Some("RDS".into()),
+            capabilities: vec![Capability::DeleteData],
+            include_conditional: true,
+            ..Default::default()
+        },
+        SummaryFilter {
+            capabilities: vec![Capability::ReadData, Capability::WriteData],
+            principal_type: Some(PrincipalKind::Role),
+            include_conditional: false,
+            resources_only: true,
+            ..Default::default()
+        },
+        SummaryFilter {
+            principal_account: first_account.clone(),
+            resource_account: snap.accounts.keys().last().cloned(),
+            include_conditional: true,
+            ..Default::default()
+        },
+        SummaryFilter {
+            service: Some("sts".into()),
+            principal_type: Some(PrincipalKind::User),
+            include_conditional: true,
+            ..Default::default()
+        },
+    ];
+    for f in &filters {
+        let (x, px) = all_pages(|p| {
+            let f = f.clone();
+            async move { mem.access_summary(&f, &p).await }
+        })
+        .await;
+        let (y, py) = all_pages(|p| {
+            let f = f.clone();
+            async move { neo.access_summary(&f, &p).await }
+        })
+        .await;
+        assert_eq!(x.len(), y.len(), "summary size for {f:?}");
+        assert_eq!(x, y, "summary for {f:?}");
+        assert_eq!(px, py);
+        checks += 1;
+    }
+    // the unfiltered summary has rows, and pages really split it
+    let (all, pages) = all_pages(|p| {
+        let f = filters[0].clone();
+        async move { mem.access_summary(&f, &p).await }
+    })
+    .await;
+    assert!(
+        all.len() > 37 && pages > 1,
+        "{} rows in {pages} pages",
+        all.len()
+    );
+
+    // lists
+    for f in [
+        PrincipalFilter::default(),
+        PrincipalFilter {
+            account: first_account.clone(),
+            principal_type: Some(PrincipalKind::Role),
+            ..Default::default()
+        },
+        PrincipalFilter {
+            name_contains: Some("A".into()),
+            admin: Some(false),
+            ..Default::default()
+        },
+        PrincipalFilter {
+            admin: Some(true),
+            ..Default::default()
+        },
+    ] {
+        let (x, _) = all_pages(|p| {
+            let f = f.clone();
+            async move { mem.principals(&f, &p).await }
+        })
+        .await;
+        let (y, _) = all_pages(|p| {
+            let f = f.clone();
+            async move { neo.principals(&f, &p).await }
+        })
+        .await;
+        assert_eq!(x, y, "principals for {f:?}");
+        checks += 1;
+    }
+    for f in [
+        ResourceFilter::default(),
+        ResourceFilter {
+            resource_type: Some("S3Bucket".into()),
+            ..Default::default()
+        },
+        ResourceFilter {
+            account: first_account.clone(),
+            name_contains: Some("r".into()),
+            ..Default::default()
+        },
+    ] {
+        let (x, _) = all_pages(|p| {
+            let f = f.clone();
+            async move { mem.resources(&f, &p).await }
+        })
+        .await;
+        let (y, _) = all_pages(|p| {
+            let f = f.clone();
+            async move { neo.resources(&f, &p).await }
+        })
+        .await;
+        assert_eq!(x, y, "resources for {f:?}");
+        checks += 1;
+    }
+    assert_eq!(mem.accounts().await.unwrap(), neo.accounts().await.unwrap());
+
+    // indirect admins, of all accounts and of each
+    let mut accounts: Vec<Option<AccountId>> = vec![None];
+    accounts.extend(snap.accounts.keys().cloned().map(Some));
+    for a in &accounts {
+        for (hops, cap) in [(10, 1000), (2, 3)] {
+            let x = mem.indirect_admins(a.as_ref(), hops, cap).await.unwrap();
+            let y = neo.indirect_admins(a.as_ref(), hops, cap).await.unwrap();
+            assert_eq!(
+                serde_json::to_string(&x).unwrap(),
+                serde_json::to_string(&y).unwrap(),
+                "indirect admins of {a:?}"
+            );
+            checks += 1;
+        }
+    }
+
+    // seed 002's data questions
+    for include_conditional in [true, false] {
+        for min_count in [1, 3] {
+            let q = DataQuery {
+                min_count,
+                include_conditional,
+                limit: 25,
+            };
+            assert_eq!(
+                mem.over_accessible_resources(&q).await.unwrap(),
+                neo.over_accessible_resources(&q).await.unwrap(),
+                "{q:?}"
+            );
+            assert_eq!(
+                mem.excessive_data_access(&q).await.unwrap(),
+                neo.excessive_data_access(&q).await.unwrap(),
+                "{q:?}"
+            );
+            checks += 2;
+        }
+    }
+    for (days, as_of) in [(90, None), (30, Some("2026-03-01T00:00:00Z")), (0, None)] {
+        assert_eq!(
+            mem.stale_credentials(days, as_of).await.unwrap(),
+            neo.stale_credentials(days, as_of).await.unwrap()
+        );
+        checks += 1;
+    }
+    checks
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn neo4j_gives_the_in_memory_answers_on_the_seed_example_and_a_generated_org() {
+    let Some(cfg) = config() else { return };
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let neo = connect(&cfg).await;
+
+    let seed = memory(&seed_dir().join("snapshot"));
+    let r = load(neo.graph(), &seed, &opts()).await.expect("seed loads");
+    assert!(r.relationships > 0 && r.nodes > 0);
+    assert_eq!(neo.current_id().await.unwrap(), r.snapshot);
+    let n = assert_same(&seed, &neo).await;
+    eprintln!("seed example: {n} queries identical");
+
+    let tmp = TempDir::new("conformance");
+    let org = memory(&generated_org(&tmp));
+    assert!(org.graph().snapshot().principals.len() >= 250);
+    let r2 = load(neo.graph(), &org, &opts()).await.expect("org loads");
+    assert_ne!(r.snapshot, r2.snapshot);
+    assert_eq!(neo.current_id().await.unwrap(), r2.snapshot);
+    let stale = org.stale_credentials(90, None).await.unwrap();
+    assert!(!stale.is_empty(), "the credential report has stale keys");
+    let n = assert_same(&org, &neo).await;
+    eprintln!("generated org: {n} queries identical");
+
+    // the store wrote exactly what it counted: no duplicates
+    let counted: Vec<Value> = fetch_rows(
+        neo.graph(),
+        query("MATCH (a:Entity {snapshot: $s})-[g]->() RETURN count(g) AS n")
+            .param("s", r2.snapshot.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(counted[0]["n"], json!(r2.relationships));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_load_leaves_the_previous_snapshot_current_and_a_rerun_completes() {
+    let Some(cfg) = config() else { return };
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let neo = connect(&cfg).await;
+    let seed = memory(&seed_dir().join("snapshot"));
+    let before = load(neo.graph(), &seed, &opts()).await.expect("seed loads");
+
+    let tmp = TempDir::new("failing");
+    let org = memory(&generated_org(&tmp));
+    let failing = LoadOptions {
+        batch_rows: 500,
+        fail_after_batches: Some(3),
+        ..opts()
+    };
+    let err = load(neo.graph(), &org, &failing)
+        .await
+        .expect_err("the injected failure stops the load");
+    assert!(err.to_string().contains("failure injection"), "{err}");
+
+    // the previous snapshot is still current and answers exactly as before
+    assert_eq!(neo.current_id().await.unwrap(), before.snapshot);
+    let req = PathRequest::from_json(
+        &serde_json::from_str(&std::fs::read_to_string(seed_dir().join("request.json")).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let want: Value = serde_json::from_str(
+        &std::fs::read_to_string(seed_dir().join("expected-response.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(neo.access_paths(&req).await.unwrap(), want);
+    let failed: Vec<Value> = fetch_rows(
+        neo.graph(),
+        query("MATCH (s:Snapshot {status: 'failed'}) RETURN s.id AS id, COUNT { MATCH (n:Entity {snapshot: s.id}) } AS n"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0]["n"].as_i64().unwrap() > 0,
+        "the failed load wrote part of its data"
+    );
+
+    // a re-run completes, becomes current, and prunes the failed load
+    let after = load(neo.graph(), &org, &opts()).await.expect("re-run");
+    assert_eq!(neo.current_id().await.unwrap(), after.snapshot);
+    assert!(
+        after
+            .pruned
+            .contains(&failed[0]["id"].as_str().unwrap().to_string())
+    );
+    let left: Vec<Value> = fetch_rows(
+        neo.graph(),
+        query("MATCH (n:Entity {snapshot: $id}) RETURN count(n) AS n")
+            .param("id", failed[0]["id"].as_str().unwrap()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(left[0]["n"], json!(0));
+    assert_eq!(
+        neo.principal_access("arn:aws:iam::100000000001:role/OrganizationAccountAccessRole")
+            .await
+            .unwrap(),
+        org.principal_access("arn:aws:iam::100000000001:role/OrganizationAccountAccessRole")
+            .await
+            .unwrap()
+    );
+
+    // keep 1: only the new snapshot remains
+    let again = load(neo.graph(), &org, &LoadOptions { keep: 1, ..opts() })
+        .await
+        .expect("third load");
+    let snaps: Vec<Value> = fetch_rows(neo.graph(), query("MATCH (s:Snapshot) RETURN s.id AS id"))
+        .await
+        .unwrap();
+    assert_eq!(snaps, vec![json!({"id": again.snapshot})]);
+}
+
+/// The `:param NAME => EXPR` lines of a query file's header.
+fn browser_params(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("//"))
+        .filter_map(|l| l.trim().strip_prefix(":param "))
+        .filter_map(|l| {
+            let (k, v) = l.split_once("=>")?;
+            Some((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+/// Runs a query file as Neo4j Browser would after its `:param` lines, with overrides.
+async fn run_browser(neo: &Neo4jStore, file: &str, overrides: &[(&str, Value)]) -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("cypher/queries")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let params = browser_params(&text);
+    assert!(!params.is_empty(), "{file} documents its :param lines");
+    let mut q = query(&text);
+    for (k, expr) in params {
+        let v = match overrides.iter().find(|(o, _)| *o == k) {
+            Some((_, v)) => v.clone(),
+            None => {
+                let rows: Vec<Value> =
+                    fetch_rows(neo.graph(), query(&format!("RETURN {expr} AS v")))
+                        .await
+                        .unwrap_or_else(|e| panic!("{file}: :param {k} => {expr}: {e}"));
+                rows[0]["v"].clone()
+            }
+        };
+        q = q.param(&k, bolt(v));
+    }
+    fetch_rows(neo.graph(), q)
+        .await
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store() {
+    let Some(cfg) = config() else { return };
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let neo = connect(&cfg).await;
+    let tmp = TempDir::new("queries");
+    let org = memory(&generated_org(&tmp));
+    load(neo.graph(), &org, &opts()).await.expect("org loads");
+    let files: BTreeSet<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("cypher/queries"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+    let mut ran = BTreeSet::new();
+
+    // who can administer IAM = the IAM administer-resource rows of the summary
+    let rows = run_browser(&neo, "who-can-administer-iam.cypher", &[]).await;
+    ran.insert("who-can-administer-iam.cypher");
+    let got: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["principalArn"].as_str().unwrap().to_string(),
+                r["resource"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let f = SummaryFilter {
+        service: Some("IAM".into()),
+        capabilities: vec![Capability::AdministerResource],
+        include_conditional: true,
+        ..Default::default()
+    };
+    let want: BTreeSet<(String, String)> = org
+        .access_summary(
+            &f,
+            &PageRequest {
+                limit: 10_000,
+                after: None,
+            },
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| {
+            (
+                r.principal,
+                r.resource.unwrap_or_else(|| "(service-wide)".into()),
+            )
+        })
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+
+    // who can delete RDS data = the RDS delete-data rows of every RDS resource's access summary
+    let rows = run_browser(&neo, "who-can-delete-rds-data.cypher", &[]).await;
+    ran.insert("who-can-delete-rds-data.cypher");
+    let got: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["resourceArn"].as_str().unwrap().to_string(),
+                r["principal"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut want = BTreeSet::new();
+    let snap = org.graph().snapshot();
+    for r in snap.resource_ids() {
+        let arn = snap.resource(r).arn.as_str();
+        for row in org.resource_access(arn).await.unwrap() {
+            if row.service == "rds" && row.capability == Capability::DeleteData {
+                want.insert((arn.to_string(), row.principal));
+            }
+        }
+    }
+    assert_eq!(got, want);
+
+    // the two data questions: the store runs these files; here with the Browser defaults
+    let rows = run_browser(&neo, "over-accessible-data-resources.cypher", &[]).await;
+    ran.insert("over-accessible-data-resources.cypher");
+    let want = org
+        .over_accessible_resources(&DataQuery {
+            min_count: 1,
+            include_conditional: true,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(
+        rows.iter()
+            .map(|r| (
+                r["resource"].as_str().unwrap().to_string(),
+                r["holders"].as_u64().unwrap() as usize
+            ))
+            .collect::<Vec<_>>(),
+        want.iter()
+            .map(|e| (e.resource.clone(), e.holders))
+            .collect::<Vec<_>>()
+    );
+    let rows = run_browser(&neo, "excessive-data-access.cypher", &[]).await;
+    ran.insert("excessive-data-access.cypher");
+    let want = org
+        .excessive_data_access(&DataQuery {
+            min_count: 1,
+            include_conditional: true,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(
+        rows.iter()
+            .map(|r| (
+                r["principal"].as_str().unwrap().to_string(),
+                r["resources"].as_u64().unwrap() as usize
+            ))
+            .collect::<Vec<_>>(),
+        want.iter()
+            .map(|e| (e.principal.clone(), e.resources))
+            .collect::<Vec<_>>()
+    );
+
+    // stale credentials, computed in Cypher
+    let rows = run_browser(&neo, "stale-credentials.cypher", &[]).await;
+    ran.insert("stale-credentials.cypher");
+    let want = org.stale_credentials(90, None).await.unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(
+        rows.iter()
+            .map(|r| (
+                r["principal"].as_str().unwrap().to_string(),
+                r["credential"].as_str().unwrap().to_string(),
+                r["daysUnused"].as_i64().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        want.iter()
+            .map(|s| (s.principal.clone(), s.credential.clone(), s.days_unused))
+            .collect::<Vec<_>>()
+    );
+
+    // indirect admins: the same principals, and the shortest path length of each
+    for account in [None, Some("100000000002")] {
+        let rows = run_browser(
+            &neo,
+            "indirect-admins.cypher",
+            &[("account", account.map_or(Value::Null, |a| json!(a)))],
+        )
+        .await;
+        let got: BTreeMap<String, i64> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r["principal"].as_str().unwrap().to_string(),
+                    r["hops"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        let a = account.map(|a| AccountId::parse(a).unwrap());
+        let want: BTreeMap<String, i64> = org
+            .indirect_admins(a.as_ref(), 10, 1)
+            .await
+            .unwrap()
+            .indirect_admins
+            .into_iter()
+            .map(|i| (i.principal, i.paths[0].len() as i64))
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(got, want, "indirect admins of {account:?}");
+    }
+    ran.insert("indirect-admins.cypher");
+
+    // access paths: the principals on role-assumption chains into the holders of a role
+    // are those of the store's access paths (with account trusts expanded)
+    let role = "arn:aws:iam::100000000001:role/OrganizationAccountAccessRole";
+    let rows = run_browser(&neo, "access-paths.cypher", &[("resource", json!(role))]).await;
+    ran.insert("access-paths.cypher");
+    let got: BTreeSet<String> = rows
+        .iter()
+        .flat_map(|r| {
+            r["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+        })
+        .collect();
+    let req = PathRequest::from_json(&json!({
+        "resourceIds": [role], "service": "STS",
+        "principalAccessCapabilities": ["use-resource"],
+        "accessCapabilityOperator": "OR", "maxAccessPathNodes": 10
+    }))
+    .unwrap();
+    let v = neo.access_paths(&req).await.unwrap();
+    let want: BTreeSet<String> = v["resourceAccessPaths"][role]["accessPaths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            p["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+        })
+        .filter(|n| n.starts_with("arn:aws:iam::") && snap.find_principal(n).is_some())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+
+    let missed: Vec<&String> = files.iter().filter(|f| !ran.contains(f.as_str())).collect();
+    assert!(missed.is_empty(), "query files without a test: {missed:?}");
+}
+
+#[test]
+fn pathhound_load_and_paths_from_neo4j_on_the_command_line() {
+    let Some(cfg) = config() else { return };
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let bin = env!("CARGO_BIN_EXE_pathhound");
+    let out = std::process::Command::new(bin)
+        .args(["load", "--snapshot"])
+        .arg(seed_dir().join("snapshot"))
+        .args([
+            "--neo4j-uri",
+            &cfg.uri,
+            "--neo4j-user",
+            &cfg.user,
+            "--keep",
+            "1",
+        ])
+        .env("NEO4J_PASSWORD", &cfg.password)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["relationships"].as_u64().unwrap() > 0, "{report}");
+    for (req, exp) in [
+        ("request.json", "expected-response.json"),
+        ("request-max2.json", "expected-response-max2.json"),
+    ] {
+        let out = std::process::Command::new(bin)
+            .args([
+                "paths",
+                "--neo4j-uri",
+                &cfg.uri,
+                "--neo4j-user",
+                &cfg.user,
+                "--request",
+            ])
+            .arg(seed_dir().join(req))
+            .env("NEO4J_PASSWORD", &cfg.password)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = std::fs::read_to_string(seed_dir().join(exp)).unwrap();
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let want: Value = serde_json::from_str(&want).unwrap();
+        assert_eq!(
+            serde_json::to_string_pretty(&got).unwrap(),
+            serde_json::to_string_pretty(&want).unwrap()
+        );
+    }
+    // usage errors: both or neither source; a wrong password is a clear failure
+    let both = std::process::Command::new(bin)
+        .args([
+            "paths",
+            "--neo4j-uri",
+            &cfg.uri,
+            "--snapshot",
+            "x",
+            "--request",
+            "y",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&both.stderr).contains("exactly one of --snapshot"));
+    let none = std::process::Command::new(bin)
+        .args(["paths", "--request"])
+        .arg(seed_dir().join("request.json"))
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    let nopass = std::process::Command::new(bin)
+        .args(["load", "--snapshot"])
+        .arg(seed_dir().join("snapshot"))
+        .args(["--neo4j-uri", &cfg.uri])
+        .env_remove("NEO4J_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(nopass.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&nopass.stderr).contains("NEO4J_PASSWORD"));
+    let wrong = std::process::Command::new(bin)
+        .args(["paths", "--neo4j-uri", &cfg.uri, "--request"])
+        .arg(seed_dir().join("request.json"))
+        .env("NEO4J_PASSWORD", "not-the-password")
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("Neo4j"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+}
