@@ -246,6 +246,21 @@ async fn method_not_allowed(req: Request) -> Response {
     )
 }
 
+/// The body-limit layer answers 413 in plain text; the API answers JSON.
+async fn too_large_as_json(State(max): State<usize>, r: Response) -> Response {
+    let is_json = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return json_message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("body: larger than the {max} bytes this server accepts (limits.maxBodyBytes)"),
+        );
+    }
+    r
+}
+
 /// Every route with its layers.
 pub fn router(state: Arc<AppState>) -> Router {
     let limits = state.limits.clone();
@@ -269,6 +284,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             limits.max_body_bytes,
+        ))
+        .layer(axum::middleware::map_response_with_state(
+            limits.max_body_bytes,
+            too_large_as_json,
         ))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             limits.max_concurrent_requests,
