@@ -146,31 +146,32 @@ async fn paths_match_rest_and_every_edge_has_provenance() {
     assert_eq!(body["errors"][0]["extensions"]["field"], "maxAccessPathNodes");
 }
 
-/// Walks a connection page by page; checks the pages join into the one big page.
-async fn walk(s: &Server, query: &str, field: &str, key: &str, filter: Value, size: usize) -> Vec<Value> {
+/// Every node of a connection, `size` at a time.
+async fn pages(s: &Server, query: &str, field: &str, filter: &Value, size: usize) -> Vec<Value> {
     let mut out = Vec::new();
     let mut after = Value::Null;
-    let mut pages = 0;
-    loop {
+    for _ in 0..1000 {
         let d = s.data(query, json!({"f": filter, "n": size, "after": after})).await;
         let c = &d[field];
         let nodes = c["nodes"].as_array().unwrap();
         assert!(nodes.len() <= size);
         out.extend(nodes.iter().cloned());
-        pages += 1;
-        assert!(pages < 500, "pagination does not end");
         if c["pageInfo"]["hasNextPage"] == json!(false) {
             assert_eq!(c["pageInfo"]["endCursor"], Value::Null);
-            break;
+            return out;
         }
         after = c["pageInfo"]["endCursor"].clone();
     }
-    let whole = s.data(query, json!({"f": filter, "n": 500, "after": null})).await;
-    assert_eq!(whole[field]["pageInfo"]["hasNextPage"], false);
-    assert_eq!(&out, whole[field]["nodes"].as_array().unwrap(), "{field} pages");
-    let keys: Vec<String> = out.iter().map(|n| n[key].to_string()).collect();
-    assert!(!keys.is_empty(), "{field}: empty");
-    out
+    panic!("{field}: pagination does not end");
+}
+
+/// Walks a connection in small pages; checks they join into what large pages give.
+async fn walk(s: &Server, query: &str, field: &str, _key: &str, filter: Value, size: usize) -> Vec<Value> {
+    let small = pages(s, query, field, &filter, size).await;
+    let large = pages(s, query, field, &filter, 500).await;
+    assert_eq!(small, large, "{field}: pages of {size} and of 500 differ");
+    assert!(!small.is_empty(), "{field}: empty");
+    small
 }
 
 #[tokio::test]
@@ -215,7 +216,7 @@ async fn lists_and_summaries_paginate() {
     // A cursor from elsewhere is refused.
     let (_, body) = s.graphql(None, "{ principals(after: \"garbage\") { nodes { arn } } }", json!({})).await;
     assert!(body["errors"][0]["message"].as_str().unwrap().starts_with("after"), "{body}");
-    let (_, body) = s.graphql(None, "{ principals(first: 100000) { nodes { arn } } }", json!({})).await;
+    let (_, body) = s.graphql(None, "{ principals(first: 600) { nodes { arn } } }", json!({})).await;
     assert!(body["errors"][0]["message"].as_str().unwrap().starts_with("first"), "{body}");
 }
 
@@ -266,7 +267,7 @@ async fn deep_and_costly_queries_are_refused() {
     assert_eq!(status, 200);
     assert!(body.get("errors").is_none(), "{body}");
     // Depth 7: refused before it runs.
-    let deep = "{ principal(arn: \"arn:aws:iam::333333333333:user/eve\") { adminPaths { steps { provenance { policy } } } accessSummary { provenance { conditionKeys } } } resources { nodes { principal { canAssume { provenance { policy } } } } } }";
+    let deep = "{ resource(arn: \"arn:aws:iam::333333333333:role/333-dst-1\") { accessPaths(service: \"STS\", principalAccessCapabilities: [USE_RESOURCE]) { accessPaths { edges { grants { provenance { policy } } } } } } }";
     let (_, body) = s.graphql(None, deep, json!({})).await;
     assert!(body.get("data").is_none_or(|d| d.is_null()), "{body}");
     let m = body["errors"][0]["message"].as_str().unwrap_or_default();
