@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// exit.
     #[arg(long, group = "tool")]
     hash_key: bool,
+    /// Print the GraphQL schema (SDL, as in graphql/schema.graphql), then exit.
+    #[arg(long, group = "tool")]
+    print_schema: bool,
     /// Write the built-in demo snapshot into this (new or empty) directory, then exit.
     #[arg(long, group = "tool", value_name = "DIR")]
     write_demo: Option<PathBuf>,
@@ -165,6 +168,10 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<Result<(), Usage>> {
     }
     if a.hash_key {
         return hash_from_stdin();
+    }
+    if a.print_schema {
+        print!("{}", api::graphql::sdl());
+        return Ok(Ok(()));
     }
     if let Some(dir) = &a.write_demo {
         return match pathhound::demo::write_to(dir) {
