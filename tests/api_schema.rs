@@ -52,7 +52,10 @@ async fn every_example_answers_on_the_demo() {
         "over-accessible-data-resources",
         "excessive-data-access",
     ] {
-        assert!(files.iter().any(|f| f.file_stem().unwrap() == q), "graphql/examples/{q}.graphql is missing");
+        assert!(
+            files.iter().any(|f| f.file_stem().unwrap() == q),
+            "graphql/examples/{q}.graphql is missing"
+        );
     }
     let s = Server::start(&["--demo"], None);
     for f in &files {

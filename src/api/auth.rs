@@ -4,7 +4,7 @@
 
 use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
-use subtle::{ConstantTimeEq, ConditionallySelectable};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 /// Shortest key `--hash-key` accepts (high entropy is what makes an unsalted digest safe).
 pub const MIN_KEY_LEN: usize = 32;
@@ -199,10 +199,22 @@ mod tests {
                 .name,
             "a"
         );
-        assert_eq!(r.authenticate(&HeaderMap::new()).unwrap_err(), AuthFailure::Missing);
-        assert_eq!(r.authenticate(&h("Basic abc")).unwrap_err(), AuthFailure::Malformed);
-        assert_eq!(r.authenticate(&h("Bearer")).unwrap_err(), AuthFailure::Malformed);
-        assert_eq!(r.authenticate(&h("Bearer nope")).unwrap_err(), AuthFailure::Unknown);
+        assert_eq!(
+            r.authenticate(&HeaderMap::new()).unwrap_err(),
+            AuthFailure::Missing
+        );
+        assert_eq!(
+            r.authenticate(&h("Basic abc")).unwrap_err(),
+            AuthFailure::Malformed
+        );
+        assert_eq!(
+            r.authenticate(&h("Bearer")).unwrap_err(),
+            AuthFailure::Malformed
+        );
+        assert_eq!(
+            r.authenticate(&h("Bearer nope")).unwrap_err(),
+            AuthFailure::Unknown
+        );
     }
 
     #[test]

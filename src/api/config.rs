@@ -108,17 +108,17 @@ fn scope(
     }
     if v.iter().any(|x| x == "*") {
         if v.len() > 1 {
-            return Err(bad(
-                file,
-                field,
-                "\"*\" stands for all; list it alone",
-            ));
+            return Err(bad(file, field, "\"*\" stands for all; list it alone"));
         }
         return Ok(Scope::All);
     }
     for (i, x) in v.iter().enumerate() {
         if !valid(x) {
-            return Err(bad(file, format!("{field}[{i}]"), format!("\"{x}\" is not a valid {what}")));
+            return Err(bad(
+                file,
+                format!("{field}[{i}]"),
+                format!("\"{x}\" is not a valid {what}"),
+            ));
         }
     }
     Ok(Scope::Only(v.to_vec()))
@@ -141,7 +141,11 @@ impl Config {
             let p = e.path().to_string();
             bad(
                 file,
-                if p == "." { "$".into() } else { format!("$.{p}") },
+                if p == "." {
+                    "$".into()
+                } else {
+                    format!("$.{p}")
+                },
                 e.into_inner().to_string(),
             )
         })?;
@@ -150,10 +154,25 @@ impl Config {
             ("maxQueryDepth", l.max_query_depth, 2, 64),
             ("maxQueryComplexity", l.max_query_complexity, 10, 10_000_000),
             ("maxBodyBytes", l.max_body_bytes, 1024, 64 * 1024 * 1024),
-            ("requestTimeoutMs", l.request_timeout_ms as usize, 100, 3_600_000),
-            ("maxPathsPerResource", l.max_paths_per_resource, 1, 1_000_000),
+            (
+                "requestTimeoutMs",
+                l.request_timeout_ms as usize,
+                100,
+                3_600_000,
+            ),
+            (
+                "maxPathsPerResource",
+                l.max_paths_per_resource,
+                1,
+                1_000_000,
+            ),
             ("maxPageSize", l.max_page_size, 1, crate::store::MAX_PAGE),
-            ("maxConcurrentRequests", l.max_concurrent_requests, 1, 100_000),
+            (
+                "maxConcurrentRequests",
+                l.max_concurrent_requests,
+                1,
+                100_000,
+            ),
         ] {
             if !(lo..=hi).contains(&v) {
                 return Err(bad(
@@ -184,7 +203,11 @@ impl Config {
                 )
             })?;
             if keys.iter().any(|x: &Key| x.digest == digest) {
-                return Err(bad(file, format!("{at}.sha256"), "the same key is listed twice"));
+                return Err(bad(
+                    file,
+                    format!("{at}.sha256"),
+                    "the same key is listed twice",
+                ));
             }
             let mut grants = Vec::new();
             for (j, g) in k.partners.iter().enumerate() {
@@ -261,14 +284,46 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         for (text, want) in [
-            (r#"{"keys": [{"name": "a", "sha256": "abc", "graphql": true}]}"#.to_string(), "c.json: $.keys[0].sha256: must be 64 hex digits"),
-            (format!(r#"{{"keys": [{{"name": "a", "sha256": "{H}"}}]}}"#), "c.json: $.keys[0]: grants nothing"),
-            (format!(r#"{{"keys": [{{"name": "a", "sha256": "{H}", "partners": [{{"partnerId": "X1", "customers": ["*"], "accounts": ["*"]}}]}}]}}"#), "$.keys[0].partners[0].partnerId: \"X1\" is not a partner ID"),
-            (format!(r#"{{"keys": [{{"name": "a", "sha256": "{H}", "partners": [{{"partnerId": "P123456", "customers": ["*"], "accounts": ["12"]}}]}}]}}"#), "$.keys[0].partners[0].accounts[0]: \"12\" is not a valid account ID"),
-            (format!(r#"{{"keys": [{{"name": "a", "sha256": "{H}", "partners": [{{"partnerId": "P123456", "customers": [], "accounts": ["*"]}}]}}]}}"#), "$.keys[0].partners[0].customers: must list at least one"),
-            (format!(r#"{{"keys": [{{"name": "a", "sha256": "{H}", "graphql": true}}, {{"name": "a", "sha256": "{H}", "graphql": true}}]}}"#), "$.keys[1].name: \"a\" names two keys"),
-            (r#"{"limits": {"maxQueryDepth": 1000}}"#.to_string(), "$.limits.maxQueryDepth: 1000 is out of range"),
-            (r#"{"limits": {"maxDepth": 3}}"#.to_string(), "$.limits: unknown field `maxDepth`"),
+            (
+                r#"{"keys": [{"name": "a", "sha256": "abc", "graphql": true}]}"#.to_string(),
+                "c.json: $.keys[0].sha256: must be 64 hex digits",
+            ),
+            (
+                format!(r#"{{"keys": [{{"name": "a", "sha256": "{H}"}}]}}"#),
+                "c.json: $.keys[0]: grants nothing",
+            ),
+            (
+                format!(
+                    r#"{{"keys": [{{"name": "a", "sha256": "{H}", "partners": [{{"partnerId": "X1", "customers": ["*"], "accounts": ["*"]}}]}}]}}"#
+                ),
+                "$.keys[0].partners[0].partnerId: \"X1\" is not a partner ID",
+            ),
+            (
+                format!(
+                    r#"{{"keys": [{{"name": "a", "sha256": "{H}", "partners": [{{"partnerId": "P123456", "customers": ["*"], "accounts": ["12"]}}]}}]}}"#
+                ),
+                "$.keys[0].partners[0].accounts[0]: \"12\" is not a valid account ID",
+            ),
+            (
+                format!(
+                    r#"{{"keys": [{{"name": "a", "sha256": "{H}", "partners": [{{"partnerId": "P123456", "customers": [], "accounts": ["*"]}}]}}]}}"#
+                ),
+                "$.keys[0].partners[0].customers: must list at least one",
+            ),
+            (
+                format!(
+                    r#"{{"keys": [{{"name": "a", "sha256": "{H}", "graphql": true}}, {{"name": "a", "sha256": "{H}", "graphql": true}}]}}"#
+                ),
+                "$.keys[1].name: \"a\" names two keys",
+            ),
+            (
+                r#"{"limits": {"maxQueryDepth": 1000}}"#.to_string(),
+                "$.limits.maxQueryDepth: 1000 is out of range",
+            ),
+            (
+                r#"{"limits": {"maxDepth": 3}}"#.to_string(),
+                "$.limits: unknown field `maxDepth`",
+            ),
             (r#"{"keys": 3}"#.to_string(), "$.keys: invalid type"),
         ] {
             let e = parse(&text).unwrap_err();

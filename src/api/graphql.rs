@@ -166,7 +166,10 @@ fn principal_kind(p: PrincipalType, field: &str) -> GResult<PrincipalKind> {
     match p {
         PrincipalType::IamUser => Ok(PrincipalKind::User),
         PrincipalType::IamRole => Ok(PrincipalKind::Role),
-        _ => Err(user_error(field, "only IAM_USER or IAM_ROLE filter principals")),
+        _ => Err(user_error(
+            field,
+            "only IAM_USER or IAM_ROLE filter principals",
+        )),
     }
 }
 
@@ -447,7 +450,11 @@ impl Principal {
             .principal_access(&self.arn)
             .await
             .map_err(gql_error)?;
-        Ok(rows.iter().filter(|r| m.matches(r)).map(Into::into).collect())
+        Ok(rows
+            .iter()
+            .filter(|r| m.matches(r))
+            .map(Into::into)
+            .collect())
     }
     /// Its paths to admins (empty unless it is an indirect admin), shortest first.
     async fn admin_paths(
@@ -516,7 +523,11 @@ impl Resource {
             .resource_access(&self.arn)
             .await
             .map_err(gql_error)?;
-        Ok(rows.iter().filter(|r| m.matches(r)).map(Into::into).collect())
+        Ok(rows
+            .iter()
+            .filter(|r| m.matches(r))
+            .map(Into::into)
+            .collect())
     }
     /// Access paths to it (seed 001's semantics).
     async fn access_paths(
@@ -621,13 +632,14 @@ impl AccessPath {
                 grants = pick(false);
             }
             let mut escalations = Vec::new();
-            if grants.is_empty() && holder.starts_with("arn:") {
-                if let Ok(d) = s.store.principal(holder).await {
-                    escalations = edges(&d.escalates_to)
-                        .into_iter()
-                        .filter(|e| e.to == resource)
-                        .collect();
-                }
+            if grants.is_empty()
+                && holder.starts_with("arn:")
+                && let Ok(d) = s.store.principal(holder).await
+            {
+                escalations = edges(&d.escalates_to)
+                    .into_iter()
+                    .filter(|e| e.to == resource)
+                    .collect();
             }
             out.push(PathEdge {
                 from: holder.clone(),
@@ -898,7 +910,9 @@ impl Matcher {
     }
     fn matches(&self, r: &AccessRow) -> bool {
         let f = &self.f;
-        self.prefixes.as_ref().is_none_or(|p| p.contains(&r.service))
+        self.prefixes
+            .as_ref()
+            .is_none_or(|p| p.contains(&r.service))
             && (self.caps.is_empty() || self.caps.contains(&r.capability))
             && (f.include_conditional || !r.conditional)
             && (!f.resources_only || r.resource.is_some())
@@ -941,7 +955,10 @@ fn check_range(field: &str, v: usize, lo: usize, hi: usize) -> GResult<()> {
     if (lo..=hi).contains(&v) {
         Ok(())
     } else {
-        Err(user_error(field, format!("must be from {lo} to {hi}, got {v}")))
+        Err(user_error(
+            field,
+            format!("must be from {lo} to {hi}, got {v}"),
+        ))
     }
 }
 
@@ -959,7 +976,10 @@ fn page(s: &Ctx, first: i32, after: Option<String>) -> GResult<PageRequest> {
     })
 }
 
-async fn access_paths(s: &Ctx, input: ResourceAccessPathsInput) -> GResult<Vec<ResourceAccessPaths>> {
+async fn access_paths(
+    s: &Ctx,
+    input: ResourceAccessPathsInput,
+) -> GResult<Vec<ResourceAccessPaths>> {
     let caps: Vec<&str> = input
         .principal_access_capabilities
         .iter()
@@ -1016,7 +1036,10 @@ async fn access_paths(s: &Ctx, input: ResourceAccessPathsInput) -> GResult<Vec<R
                                 .collect()
                         })
                         .unwrap_or_default(),
-                    truncated: p.get("truncated").and_then(|b| b.as_bool()).unwrap_or(false),
+                    truncated: p
+                        .get("truncated")
+                        .and_then(|b| b.as_bool())
+                        .unwrap_or(false),
                     cycle: p.get("cycle").and_then(|b| b.as_bool()).unwrap_or(false),
                     root: id.clone(),
                     services: services.clone(),
@@ -1170,7 +1193,12 @@ impl QueryRoot {
             .map_err(gql_error)?;
         // Filters the store does not know (resource type) apply here.
         Ok(AccessGrantConnection {
-            nodes: p.items.iter().filter(|r| m.matches(r)).map(Into::into).collect(),
+            nodes: p
+                .items
+                .iter()
+                .filter(|r| m.matches(r))
+                .map(Into::into)
+                .collect(),
             page_info: page_info(p.next),
         })
     }
@@ -1232,11 +1260,7 @@ impl QueryRoot {
                 };
                 resume = None;
                 scanned += 1;
-                let rows = s
-                    .store
-                    .resource_access(&r.arn)
-                    .await
-                    .map_err(gql_error)?;
+                let rows = s.store.resource_access(&r.arn).await.map_err(gql_error)?;
                 let matching: Vec<&AccessRow> = rows.iter().filter(|x| m.matches(x)).collect();
                 for (i, row) in matching.iter().enumerate().skip(skip) {
                     if nodes.len() == want {

@@ -78,7 +78,11 @@ impl Metrics {
         let Ok(m) = self.inner.lock() else {
             return out;
         };
-        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+        let esc = |s: &str| {
+            s.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+        };
         let _ = writeln!(
             out,
             "# HELP pathhound_http_requests_total HTTP requests answered, by route pattern, method and status.\n# TYPE pathhound_http_requests_total counter"

@@ -148,7 +148,10 @@ pub fn json_response(status: StatusCode, v: &serde_json::Value) -> Response {
     let body = serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec());
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()

@@ -31,8 +31,7 @@ pub fn valid_partner_id(s: &str) -> bool {
 /// 6 to 64 of ASCII letters, digits, `_`, `-`, `.`.
 pub fn valid_customer_id(s: &str) -> bool {
     (6..=64).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
@@ -75,7 +74,10 @@ pub async fn resource_access_paths(
     if !valid_partner_id(&partner) {
         return with_key(json_message(
             StatusCode::BAD_REQUEST,
-            &format!("partnerId: {} must match P[\\d]{{6}} (e.g. P123456)", shown(&partner)),
+            &format!(
+                "partnerId: {} must match P[\\d]{{6}} (e.g. P123456)",
+                shown(&partner)
+            ),
         ));
     }
     if !valid_customer_id(&customer) {
@@ -90,7 +92,10 @@ pub async fn resource_access_paths(
     if !valid_account_id(&account) {
         return with_key(json_message(
             StatusCode::BAD_REQUEST,
-            &format!("accountId: {} must be a 12-digit AWS account ID", shown(&account)),
+            &format!(
+                "accountId: {} must be a 12-digit AWS account ID",
+                shown(&account)
+            ),
         ));
     }
     // 3. May this key see them?
@@ -109,7 +114,11 @@ pub async fn resource_access_paths(
             StatusCode::BAD_REQUEST,
             &format!(
                 "Content-Type: must be application/json, got {}",
-                if ct.is_empty() { "none".to_string() } else { shown(ct) }
+                if ct.is_empty() {
+                    "none".to_string()
+                } else {
+                    shown(ct)
+                }
             ),
         ));
     }
@@ -144,7 +153,13 @@ pub async fn resource_access_paths(
     // 6. Every resource is the account's, so a key for one account learns nothing of another.
     let work = async {
         for (i, arn) in req.resources.iter().enumerate() {
-            check_in_account(s.store.as_ref(), arn, &account, &format!("resourceIds[{i}]")).await?;
+            check_in_account(
+                s.store.as_ref(),
+                arn,
+                &account,
+                &format!("resourceIds[{i}]"),
+            )
+            .await?;
         }
         s.store.access_paths(&req).await
     };
@@ -231,12 +246,25 @@ mod tests {
     #[test]
     fn path_parameter_patterns() {
         assert!(valid_partner_id("P123456"));
-        for bad in ["P12345", "P1234567", "p123456", "X123456", "P12345a", "P１２３４５６"] {
+        for bad in [
+            "P12345",
+            "P1234567",
+            "p123456",
+            "X123456",
+            "P12345a",
+            "P１２３４５６",
+        ] {
             assert!(!valid_partner_id(bad), "{bad}");
         }
         assert!(valid_customer_id("cust-1.a_b"));
         assert!(valid_customer_id(&"a".repeat(64)));
-        for bad in ["short", "has space1", "slash/123", "ünicode", &"a".repeat(65)] {
+        for bad in [
+            "short",
+            "has space1",
+            "slash/123",
+            "ünicode",
+            &"a".repeat(65),
+        ] {
             assert!(!valid_customer_id(bad), "{bad}");
         }
         assert!(valid_account_id("333333333333"));

@@ -115,7 +115,11 @@ async fn open_store(a: &ServeArgs) -> anyhow::Result<Result<Arc<dyn Store>, Usag
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| dir.display().to_string());
         let graph = Arc::new(AccessGraph::build(Arc::new(snap)));
-        return Ok(Ok(Arc::new(MemoryStore::new(graph, &id, chrono::Utc::now()))));
+        return Ok(Ok(Arc::new(MemoryStore::new(
+            graph,
+            &id,
+            chrono::Utc::now(),
+        ))));
     }
     if let Some(uri) = &a.neo4j_uri {
         let cfg = match super::store::neo4j_config(uri, &a.neo4j_user) {

@@ -75,7 +75,10 @@ impl Server {
         };
         if !support::wait_for_port(port, Duration::from_secs(60)) {
             let _ = s.child.kill();
-            panic!("pathhound serve did not listen within 60 s; stderr:\n{}", s.stderr());
+            panic!(
+                "pathhound serve did not listen within 60 s; stderr:\n{}",
+                s.stderr()
+            );
         }
         s
     }

@@ -15,7 +15,9 @@ pub fn require_env(var: &str, what: &str) -> Option<String> {
         Ok(v) if !v.is_empty() => Some(v),
         _ => {
             if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("{var} is not set: {what} is required under CI=true (scripts/test sets it up)");
+                panic!(
+                    "{var} is not set: {what} is required under CI=true (scripts/test sets it up)"
+                );
             }
             eprintln!("skipped: {var} is not set ({what}); scripts/test sets it up");
             None
@@ -57,7 +59,10 @@ impl Moto {
 
     /// Like `start`, with extra environment for moto (e.g. `MOTO_IAM_LOAD_MANAGED_POLICIES`).
     pub fn start_with_env(env: &[(&str, &str)]) -> Option<Moto> {
-        let bin = require_env("PATHHOUND_MOTO_SERVER", "moto_server from PyPI moto[server]")?;
+        let bin = require_env(
+            "PATHHOUND_MOTO_SERVER",
+            "moto_server from PyPI moto[server]",
+        )?;
         let port = free_port();
         let mut cmd = Command::new(&bin);
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])

@@ -18,12 +18,15 @@ fn page(ty: &'static str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(ty)),
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
             (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-cache"),
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
             ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         body,
     )
@@ -39,6 +42,9 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         "app.js" => page("text/javascript; charset=utf-8", APP_JS),
         "app.css" => page("text/css; charset=utf-8", APP_CSS),
         "cytoscape.min.js" => page("text/javascript; charset=utf-8", CYTOSCAPE),
-        _ => super::json_message(StatusCode::NOT_FOUND, &format!("No such file: /static/{file}")),
+        _ => super::json_message(
+            StatusCode::NOT_FOUND,
+            &format!("No such file: /static/{file}"),
+        ),
     }
 }
