@@ -322,7 +322,7 @@ mod tests {
             ),
             (
                 r#"{"limits": {"maxDepth": 3}}"#.to_string(),
-                "$.limits: unknown field `maxDepth`",
+                "$.limits.maxDepth: unknown field `maxDepth`",
             ),
             (r#"{"keys": 3}"#.to_string(), "$.keys: invalid type"),
         ] {
