@@ -151,6 +151,12 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
             neo4j_user,
             request,
         } => {
+            if snapshot.is_some() == neo4j_uri.is_some() {
+                return Ok(Err(Usage(
+                    "paths: give exactly one of --snapshot DIR and --neo4j-uri bolt://HOST:PORT"
+                        .into(),
+                )));
+            }
             let text = match std::fs::read_to_string(&request) {
                 Ok(t) => t,
                 Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
@@ -169,7 +175,7 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
             };
             let resp = match (snapshot, neo4j_uri) {
-                (Some(snapshot), None) => {
+                (Some(snapshot), _) => {
                     let g = match load_graph(&snapshot) {
                         Ok(g) => g,
                         Err(u) => return Ok(Err(u)),
@@ -179,15 +185,12 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                         Err(e) => return Ok(Err(Usage(format!("{}: {e}", request.display())))),
                     }
                 }
-                (None, Some(uri)) => match cli::store::paths_neo4j(&uri, &neo4j_user, &req)? {
-                    Ok(v) => v,
-                    Err(Usage(m)) => return Ok(Err(Usage(format!("{}: {m}", request.display())))),
-                },
-                _ => {
-                    return Ok(Err(Usage(
-                        "paths: give exactly one of --snapshot DIR and --neo4j-uri bolt://HOST:PORT"
-                            .into(),
-                    )));
+                (None, uri) => {
+                    let uri = uri.unwrap_or_default();
+                    match cli::store::paths_neo4j(&uri, &neo4j_user, &req, &request)? {
+                        Ok(v) => v,
+                        Err(u) => return Ok(Err(u)),
+                    }
                 }
             };
             outln!(

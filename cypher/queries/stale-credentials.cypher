@@ -12,6 +12,6 @@ WITH c, datetime(coalesce($asOf, s.analysisTime)) AS asOf, coalesce(c.lastUsed, 
 WHERE t IS NOT NULL
 WITH c, duration.inDays(datetime(t), asOf).days AS daysUnused
 WHERE daysUnused > $days
-RETURN c.principal AS principal, c.name AS name, c.account AS account,
+RETURN c.principal AS principal, c.userName AS name, c.account AS account,
        c.credential AS credential, c.lastUsed AS lastUsed, daysUnused
 ORDER BY principal, credential

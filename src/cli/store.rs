@@ -123,6 +123,7 @@ pub fn paths_neo4j(
     uri: &str,
     user: &str,
     req: &PathRequest,
+    request: &std::path::Path,
 ) -> anyhow::Result<Result<serde_json::Value, Usage>> {
     let cfg = match neo4j_config(uri, user) {
         Ok(c) => c,
@@ -135,7 +136,7 @@ pub fn paths_neo4j(
     });
     match res {
         Ok(v) => Ok(Ok(v)),
-        Err(e) if e.is_user_error() => Ok(Err(Usage(e.to_string()))),
+        Err(e) if e.is_user_error() => Ok(Err(Usage(format!("{}: {e}", request.display())))),
         Err(e) => Err(e.into()),
     }
 }

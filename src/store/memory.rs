@@ -372,7 +372,14 @@ impl Inner {
             .collect();
         let mut items = Vec::new();
         let mut more = false;
-        'outer: for chunk in candidates.chunks(64) {
+        // Chunks grow from one principal: a page usually ends inside the first principal's
+        // rows, and each page is computed afresh from its cursor.
+        let mut start = 0;
+        let mut size = 1;
+        'outer: while start < candidates.len() {
+            let chunk = &candidates[start..(start + size).min(candidates.len())];
+            start += chunk.len();
+            size = (size * 2).min(64);
             let rows: Vec<Vec<AccessRow>> =
                 chunk.par_iter().map(|p| self.principal_rows(*p)).collect();
             for r in rows.into_iter().flatten() {

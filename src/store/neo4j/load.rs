@@ -321,7 +321,8 @@ fn node_rows(m: &Inner, sid: &str) -> Vec<Value> {
             json!({
                 "id": format!("{}#{}", c.principal, c.credential),
                 "name": format!("{} {}", c.name, c.credential),
-                "principal": c.principal, "account": c.account, "credential": c.credential,
+                "principal": c.principal, "userName": c.name, "account": c.account,
+                "credential": c.credential,
                 "active": c.active, "lastUsed": c.last_used, "since": c.since,
             }),
         ));

@@ -34,7 +34,8 @@ use crate::snapshot::{PrincipalId, Warning};
 const CURRENT: &str = include_str!("../../../cypher/store/current.cypher");
 const PRINCIPAL_ACCESS: &str = include_str!("../../../cypher/store/principal-access.cypher");
 const RESOURCE_ACCESS: &str = include_str!("../../../cypher/store/resource-access.cypher");
-const SUMMARY: &str = include_str!("../../../cypher/store/summary.cypher");
+const SUMMARY_PRINCIPALS: &str = include_str!("../../../cypher/store/summary-principals.cypher");
+const SUMMARY_ROWS: &str = include_str!("../../../cypher/store/summary-rows.cypher");
 const PRINCIPAL: &str = include_str!("../../../cypher/store/principal.cypher");
 const PRINCIPAL_EDGES: &str = include_str!("../../../cypher/store/principal-edges.cypher");
 const PRINCIPALS: &str = include_str!("../../../cypher/store/principals.cypher");
@@ -193,6 +194,11 @@ fn grant_rows(v: Vec<GrantRow>) -> Result<Vec<AccessRow>, StoreError> {
         }
     }
     Ok(out)
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: String,
 }
 
 #[derive(Deserialize)]
@@ -540,13 +546,6 @@ impl Store for Neo4jStore {
             .as_deref()
             .map(|c| super::decode_cursor(c, 5))
             .transpose()?;
-        let rank: i64 = match &key {
-            Some(k) => k[2]
-                .parse()
-                .map_err(|_| StoreError::invalid("after", "not a cursor returned by this query"))?,
-            None => 0,
-        };
-        let k = key.clone().unwrap_or_else(|| vec![String::new(); 5]);
         let sid = self.current_id().await?;
         let caps: Option<Vec<String>> = (!filter.capabilities.is_empty()).then(|| {
             filter
@@ -555,46 +554,65 @@ impl Store for Neo4jStore {
                 .map(|c| c.as_str().to_string())
                 .collect()
         });
-        let q = query(SUMMARY)
-            .param("snapshot", sid)
-            .param("principal", opt_str(filter.principal.as_deref()))
-            .param(
-                "principalAccount",
-                opt_str(filter.principal_account.as_ref().map(|a| a.as_str())),
+        let null = || BoltType::Null(neo4rs::BoltNull);
+        let principal_type = filter
+            .principal_type
+            .map(|k| HolderType::of_kind(k).as_str());
+        // Principals a growing chunk at a time (as the memory store does), rows sorted here.
+        let mut from = key.as_ref().map(|k| k[0].clone()).unwrap_or_default();
+        let mut inclusive = true;
+        let mut size = 1usize;
+        let mut items: Vec<AccessRow> = Vec::new();
+        let mut more = false;
+        'outer: loop {
+            let ids: Vec<IdOnly> = fetch(
+                &self.graph,
+                query(SUMMARY_PRINCIPALS)
+                    .param("snapshot", sid.clone())
+                    .param("from", from.clone())
+                    .param("inclusive", inclusive)
+                    .param("principal", opt_str(filter.principal.as_deref()))
+                    .param(
+                        "principalAccount",
+                        opt_str(filter.principal_account.as_ref().map(|a| a.as_str())),
+                    )
+                    .param("principalType", opt_str(principal_type))
+                    .param("limit", size as i64),
             )
-            .param(
-                "principalType",
-                opt_str(
-                    filter
-                        .principal_type
-                        .map(|k| HolderType::of_kind(k).as_str()),
-                ),
-            )
-            .param(
-                "services",
-                prefixes.map_or(BoltType::Null(neo4rs::BoltNull), |p| p.into()),
-            )
-            .param(
-                "capabilities",
-                caps.map_or(BoltType::Null(neo4rs::BoltNull), |c| c.into()),
-            )
-            .param("includeConditional", filter.include_conditional)
-            .param("resourcesOnly", filter.resources_only)
-            .param(
-                "resourceAccount",
-                opt_str(filter.resource_account.as_ref().map(|a| a.as_str())),
-            )
-            .param("resource", opt_str(filter.resource.as_deref()))
-            .param("after", key.is_some())
-            .param("a0", k[0].clone())
-            .param("a1", k[1].clone())
-            .param("a2", rank)
-            .param("a3", k[3].clone())
-            .param("a4", k[4].clone())
-            .param("limit", (page.limit + 1) as i64);
-        let mut items = grant_rows(fetch(&self.graph, q).await?)?;
-        let more = items.len() > page.limit;
-        items.truncate(page.limit);
+            .await?;
+            let Some(last) = ids.last() else { break };
+            from = last.id.clone();
+            inclusive = false;
+            let got = ids.len();
+            let q = query(SUMMARY_ROWS)
+                .param("snapshot", sid.clone())
+                .param("ids", ids.into_iter().map(|i| i.id).collect::<Vec<_>>())
+                .param("services", prefixes.clone().map_or_else(null, |p| p.into()))
+                .param("capabilities", caps.clone().map_or_else(null, |c| c.into()))
+                .param("includeConditional", filter.include_conditional)
+                .param("resourcesOnly", filter.resources_only)
+                .param(
+                    "resourceAccount",
+                    opt_str(filter.resource_account.as_ref().map(|a| a.as_str())),
+                )
+                .param("resource", opt_str(filter.resource.as_deref()));
+            let mut rows = grant_rows(fetch(&self.graph, q).await?)?;
+            rows::sort_summary(&mut rows);
+            for r in rows {
+                if key.as_ref().is_some_and(|k| !rows::after_key(&r, k)) {
+                    continue;
+                }
+                if items.len() == page.limit {
+                    more = true;
+                    break 'outer;
+                }
+                items.push(r);
+            }
+            if got < size {
+                break;
+            }
+            size = (size * 2).min(64);
+        }
         let next = if more {
             items.last().map(rows::summary_cursor)
         } else {
