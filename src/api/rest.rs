@@ -1,0 +1,275 @@
+//! The partner REST endpoint of seed 001:
+//! `POST /partner/{partnerId}/customer/{partnerCustomerId}/account/{accountId}/resource-access-paths`.
+//!
+//! Checks, in order: the key (401), the path parameters (400), the key's grant for that
+//! partner, customer and account (403, seed 001's message), `Content-Type` (400), the body
+//! (400, naming the field), that every resource belongs to the account (400), then answers
+//! with seed 001's body.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+
+use super::{AppState, KeyName, json_message, store_error};
+use crate::arn::Arn;
+use crate::graph::paths::PathRequest;
+use crate::snapshot::ResourceKind;
+use crate::store::{PageRequest, ResourceFilter, Store, StoreError};
+
+/// Seed 001's answer when the caller may not see that partner, customer and account.
+pub const NOT_AUTHORIZED: &str = "Caller is not authorized to generate resource access paths.";
+
+/// `P` and six digits.
+pub fn valid_partner_id(s: &str) -> bool {
+    s.len() == 7 && s.starts_with('P') && s[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// 6 to 64 of ASCII letters, digits, `_`, `-`, `.`.
+pub fn valid_customer_id(s: &str) -> bool {
+    (6..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// Twelve digits.
+pub fn valid_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn shown(s: &str) -> String {
+    let mut t: String = s.chars().take(80).collect();
+    if t.len() < s.len() {
+        t.push('…');
+    }
+    format!("{t:?}")
+}
+
+/// The handler.
+pub async fn resource_access_paths(
+    State(s): State<Arc<AppState>>,
+    params: Result<Path<(String, String, String)>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // 1. Who is asking.
+    let key = match s.keys.authenticate(&headers) {
+        Ok(k) => k,
+        Err(f) => return s.unauthenticated(f),
+    };
+    let with_key = |mut r: Response| {
+        r.extensions_mut().insert(KeyName(key.name.clone()));
+        r
+    };
+    // 2. Path parameters.
+    let Ok(Path((partner, customer, account))) = params else {
+        return with_key(json_message(
+            StatusCode::BAD_REQUEST,
+            "path: the path parameters are not valid UTF-8 text",
+        ));
+    };
+    if !valid_partner_id(&partner) {
+        return with_key(json_message(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "partnerId: {} must match P[\\d]{{6}} (e.g. P123456)",
+                shown(&partner)
+            ),
+        ));
+    }
+    if !valid_customer_id(&customer) {
+        return with_key(json_message(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "partnerCustomerId: {} must match [\\w-_.]{{6,64}} (6 to 64 letters, digits, '_', '-', '.')",
+                shown(&customer)
+            ),
+        ));
+    }
+    if !valid_account_id(&account) {
+        return with_key(json_message(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "accountId: {} must be a 12-digit AWS account ID",
+                shown(&account)
+            ),
+        ));
+    }
+    // 3. May this key see them?
+    if !key.may_access(&partner, &customer, &account) {
+        s.metrics.auth_failure("forbidden");
+        return with_key(json_message(StatusCode::FORBIDDEN, NOT_AUTHORIZED));
+    }
+    // 4. Content type.
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/json") {
+        return with_key(json_message(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "Content-Type: must be application/json, got {}",
+                if ct.is_empty() {
+                    "none".to_string()
+                } else {
+                    shown(ct)
+                }
+            ),
+        ));
+    }
+    // 5. Body.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return with_key(json_message(
+                e.status(),
+                &format!(
+                    "body: {} (at most {} bytes)",
+                    e.body_text(),
+                    s.limits.max_body_bytes
+                ),
+            ));
+        }
+    };
+    let json: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return with_key(json_message(
+                StatusCode::BAD_REQUEST,
+                &format!("body: not valid JSON: {e}"),
+            ));
+        }
+    };
+    let mut req = match PathRequest::from_json(&json) {
+        Ok(r) => r,
+        Err(e) => return with_key(json_message(StatusCode::BAD_REQUEST, &e.to_string())),
+    };
+    req.path_cap = s.limits.max_paths_per_resource;
+    // 6. Every resource is the account's, so a key for one account learns nothing of another.
+    let work = async {
+        for (i, arn) in req.resources.iter().enumerate() {
+            check_in_account(
+                s.store.as_ref(),
+                arn,
+                &account,
+                &format!("resourceIds[{i}]"),
+            )
+            .await?;
+        }
+        s.store.access_paths(&req).await
+    };
+    let out = match tokio::time::timeout(s.limits.timeout(), work).await {
+        Ok(r) => r,
+        Err(_) => return with_key(s.timed_out()),
+    };
+    match out {
+        Ok(v) => with_key(super::json_response(StatusCode::OK, &v)),
+        Err(e) => with_key(store_error(&e)),
+    }
+}
+
+/// Fails unless `arn` is a resource of the snapshot in `account`.
+async fn check_in_account(
+    store: &dyn Store,
+    arn: &Arn,
+    account: &str,
+    field: &str,
+) -> Result<(), StoreError> {
+    let owner = match arn.account() {
+        Some(a) => Some(a.as_str().to_string()),
+        None => find_resource_item(store, arn.as_str())
+            .await?
+            .map(|r| r.account),
+    };
+    match owner {
+        Some(a) if a == account => Ok(()),
+        Some(a) => Err(StoreError::Invalid {
+            field: field.to_string(),
+            message: format!(
+                "{arn} belongs to account {a}, not to account {account} of the request path"
+            ),
+        }),
+        None => Err(StoreError::Invalid {
+            field: field.to_string(),
+            message: format!("{arn} is not a resource in the snapshot"),
+        }),
+    }
+}
+
+/// Finds a resource by ARN through the list query, narrowing by what the ARN tells
+/// (account, type, name) so that few resources are scanned.
+pub async fn find_resource_item(
+    store: &dyn Store,
+    arn: &str,
+) -> Result<Option<crate::store::ResourceItem>, StoreError> {
+    let Ok(parsed) = Arn::parse(arn) else {
+        return Ok(None);
+    };
+    let kind = ResourceKind::of_arn(&parsed);
+    let name_hint = match kind {
+        Some(ResourceKind::S3Bucket) => Some(parsed.resource().to_string()),
+        Some(ResourceKind::IAMRole | ResourceKind::IAMUser) => {
+            parsed.resource().rsplit('/').next().map(str::to_string)
+        }
+        _ => None,
+    };
+    let filter = ResourceFilter {
+        account: parsed.account(),
+        resource_type: kind.map(|k| k.as_str().to_string()),
+        name_contains: name_hint,
+    };
+    let mut page = PageRequest {
+        limit: 1000,
+        after: None,
+    };
+    loop {
+        let p = store.resources(&filter, &page).await?;
+        if let Some(r) = p.items.into_iter().find(|r| r.arn == arn) {
+            return Ok(Some(r));
+        }
+        match p.next {
+            Some(n) => page.after = Some(n),
+            None => return Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameter_patterns() {
+        assert!(valid_partner_id("P123456"));
+        for bad in [
+            "P12345",
+            "P1234567",
+            "p123456",
+            "X123456",
+            "P12345a",
+            "P１２３４５６",
+        ] {
+            assert!(!valid_partner_id(bad), "{bad}");
+        }
+        assert!(valid_customer_id("cust-1.a_b"));
+        assert!(valid_customer_id(&"a".repeat(64)));
+        for bad in [
+            "short",
+            "has space1",
+            "slash/123",
+            "ünicode",
+            &"a".repeat(65),
+        ] {
+            assert!(!valid_customer_id(bad), "{bad}");
+        }
+        assert!(valid_account_id("333333333333"));
+        for bad in ["33333333333", "3333333333333", "33333333333a", ""] {
+            assert!(!valid_account_id(bad), "{bad}");
+        }
+    }
+}
