@@ -271,7 +271,13 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<Result<(), Usage>> {
 /// The report and export halves of `--report-then-export`, validated up front.
 fn delivery_options(
     a: &IngestArgs,
-) -> Result<(pathhound::report::ReportOptions, crate::cli::report::ExportArgs), Usage> {
+) -> Result<
+    (
+        pathhound::report::ReportOptions,
+        crate::cli::report::ExportArgs,
+    ),
+    Usage,
+> {
     use pathhound::report::{self, AnalysisTime, CustomerId, ReportOptions};
     let (Some(out), Some(cid), Some(to), Some(key)) =
         (&a.report_out, &a.customer_id, &a.to, &a.kms_key_id)
