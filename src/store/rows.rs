@@ -467,11 +467,10 @@ alice,arn:aws:iam::111111111111:user/alice,2021-01-01T00:00:00+00:00,true,2026-0
         assert_eq!(s[0].credential, "access_key_1");
         assert_eq!(s[0].last_used, None);
         assert_eq!(s[0].days_unused, 1857);
-        assert!(
-            stale(&rows, 20, as_of)
-                .iter()
-                .any(|c| c.credential == "password")
-        );
+        // The password was last used 12 days before as_of: stale at 10 days, key 2 (2 days) not.
+        let s10 = stale(&rows, 10, as_of);
+        assert!(s10.iter().any(|c| c.credential == "password"), "{s10:?}");
+        assert!(!s10.iter().any(|c| c.credential == "access_key_2"), "{s10:?}");
     }
 
     #[test]
