@@ -470,7 +470,10 @@ alice,arn:aws:iam::111111111111:user/alice,2021-01-01T00:00:00+00:00,true,2026-0
         // The password was last used 12 days before as_of: stale at 10 days, key 2 (2 days) not.
         let s10 = stale(&rows, 10, as_of);
         assert!(s10.iter().any(|c| c.credential == "password"), "{s10:?}");
-        assert!(!s10.iter().any(|c| c.credential == "access_key_2"), "{s10:?}");
+        assert!(
+            !s10.iter().any(|c| c.credential == "access_key_2"),
+            "{s10:?}"
+        );
     }
 
     #[test]
