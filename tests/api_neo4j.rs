@@ -60,6 +60,8 @@ async fn neo4j_backed_server_answers_like_the_demo() {
         .args(["load", "--snapshot"])
         .arg(&dir)
         .args(["--neo4j-uri", &uri])
+        // The demo's analysis time, so day counts (stale credentials) match the in-memory demo.
+        .args(["--analysis-time", pathhound::demo::ANALYSIS_TIME])
         .output()
         .unwrap();
     assert!(

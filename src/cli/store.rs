@@ -29,6 +29,10 @@ pub struct LoadArgs {
     /// Rows per write batch (also bounded to 2 MiB of parameters).
     #[arg(long, default_value_t = 2_000)]
     batch_size: usize,
+    /// The snapshot's analysis time (RFC 3339; default: now). Time-relative answers such as
+    /// stale credentials count days up to it.
+    #[arg(long)]
+    analysis_time: Option<String>,
 }
 
 /// The Neo4j connection of a command line, checked.
@@ -77,6 +81,17 @@ pub fn load(args: LoadArgs) -> anyhow::Result<Result<(), Usage>> {
         Ok(c) => c,
         Err(u) => return Ok(Err(u)),
     };
+    let analysis_time = match &args.analysis_time {
+        None => chrono::Utc::now(),
+        Some(t) => match chrono::DateTime::parse_from_rfc3339(t) {
+            Ok(t) => t.with_timezone(&chrono::Utc),
+            Err(e) => {
+                return Ok(Err(Usage(format!(
+                    "--analysis-time: {t} is not an RFC 3339 time ({e}), e.g. 2026-01-31T12:00:00Z"
+                ))));
+            }
+        },
+    };
     let snap = match pathhound::snapshot::load(&args.snapshot) {
         Ok(s) => s,
         Err(e) => return Ok(Err(Usage(e.to_string()))),
@@ -86,7 +101,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<Result<(), Usage>> {
     }
     let started = std::time::Instant::now();
     let graph = Arc::new(AccessGraph::build(Arc::new(snap)));
-    let mem = MemoryStore::new(graph, "memory", chrono::Utc::now());
+    let mem = MemoryStore::new(graph, "memory", analysis_time);
     let rt = runtime()?;
     let opts = LoadOptions {
         batch_rows: args.batch_size,
