@@ -924,35 +924,30 @@ async fn sqs(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
         .region(Region::new(region.to_string()))
         .build();
     let client = aws_sdk_sqs::Client::from_conf(conf);
-    let mut urls = Vec::new();
-    let mut token: Option<String> = None;
-    let mut seen = BTreeSet::new();
-    loop {
-        match a
-            .ctx
-            .call(|| {
+    let urls = match a
+        .ctx
+        .paginate(
+            |t| {
                 client
                     .list_queues()
                     .max_results(1000)
-                    .set_next_token(token.clone())
+                    .set_next_token(t)
                     .send()
-            })
-            .await
-        {
-            Ok(p) => {
-                urls.extend(p.queue_urls().iter().cloned());
-                match next_page(&mut seen, true, p.next_token()) {
-                    Some(t) => token = Some(t),
-                    None => break,
-                }
-            }
-            Err(f) => {
-                a.list_failed("sqs", region, "ListQueues", &f);
-                a.step(&format!("sqs {region}"));
-                return Ok(());
-            }
+            },
+            |p| {
+                let next = p.next_token().map(str::to_string);
+                (p.queue_urls().to_vec(), true, next)
+            },
+        )
+        .await
+    {
+        Ok(u) => u,
+        Err(f) => {
+            a.list_failed("sqs", region, "ListQueues", &f);
+            a.step(&format!("sqs {region}"));
+            return Ok(());
         }
-    }
+    };
     for url in &urls {
         let name = url.rsplit('/').next().unwrap_or(url);
         match a
@@ -997,33 +992,28 @@ async fn sns(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
         .region(Region::new(region.to_string()))
         .build();
     let client = aws_sdk_sns::Client::from_conf(conf);
-    let mut arns = Vec::new();
-    let mut token: Option<String> = None;
-    let mut seen = BTreeSet::new();
-    loop {
-        match a
-            .ctx
-            .call(|| client.list_topics().set_next_token(token.clone()).send())
-            .await
-        {
-            Ok(p) => {
-                arns.extend(
-                    p.topics()
-                        .iter()
-                        .filter_map(|t| t.topic_arn().map(str::to_string)),
-                );
-                match next_page(&mut seen, true, p.next_token()) {
-                    Some(t) => token = Some(t),
-                    None => break,
-                }
-            }
-            Err(f) => {
-                a.list_failed("sns", region, "ListTopics", &f);
-                a.step(&format!("sns {region}"));
-                return Ok(());
-            }
+    let arns = match a
+        .ctx
+        .paginate(
+            |t| client.list_topics().set_next_token(t).send(),
+            |p| {
+                let items = p
+                    .topics()
+                    .iter()
+                    .filter_map(|t| t.topic_arn().map(str::to_string))
+                    .collect();
+                (items, true, p.next_token().map(str::to_string))
+            },
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(f) => {
+            a.list_failed("sns", region, "ListTopics", &f);
+            a.step(&format!("sns {region}"));
+            return Ok(());
         }
-    }
+    };
     for arn in &arns {
         let name = arn.rsplit(':').next().unwrap_or(arn);
         match a
@@ -1058,34 +1048,33 @@ async fn secrets(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
         .region(Region::new(region.to_string()))
         .build();
     let client = aws_sdk_secretsmanager::Client::from_conf(conf);
-    let mut list = Vec::new();
-    let mut token: Option<String> = None;
-    let mut seen = BTreeSet::new();
-    loop {
-        match a
-            .ctx
-            .call(|| client.list_secrets().set_next_token(token.clone()).send())
-            .await
-        {
-            Ok(p) => {
-                list.extend(p.secret_list().iter().filter_map(|e| {
-                    Some((
-                        e.arn()?.to_string(),
-                        e.name().unwrap_or_default().to_string(),
-                    ))
-                }));
-                match next_page(&mut seen, true, p.next_token()) {
-                    Some(t) => token = Some(t),
-                    None => break,
-                }
-            }
-            Err(f) => {
-                a.list_failed("secretsmanager", region, "ListSecrets", &f);
-                a.step(&format!("secretsmanager {region}"));
-                return Ok(());
-            }
+    let list = match a
+        .ctx
+        .paginate(
+            |t| client.list_secrets().set_next_token(t).send(),
+            |p| {
+                let items = p
+                    .secret_list()
+                    .iter()
+                    .filter_map(|e| {
+                        Some((
+                            e.arn()?.to_string(),
+                            e.name().unwrap_or_default().to_string(),
+                        ))
+                    })
+                    .collect();
+                (items, true, p.next_token().map(str::to_string))
+            },
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(f) => {
+            a.list_failed("secretsmanager", region, "ListSecrets", &f);
+            a.step(&format!("secretsmanager {region}"));
+            return Ok(());
         }
-    }
+    };
     for (arn, name) in &list {
         // The ARN's last part (name plus a random suffix) is unique in the region.
         let folder = folder_name(arn.rsplit(":secret:").next().unwrap_or(name));
@@ -1125,40 +1114,39 @@ async fn lambda(a: &Acct<'_>, region: &str) -> Result<(), CollectError> {
         .region(Region::new(region.to_string()))
         .build();
     let client = aws_sdk_lambda::Client::from_conf(conf);
-    let mut fns = Vec::new();
-    let mut marker: Option<String> = None;
-    let mut seen = BTreeSet::new();
-    loop {
-        match a
-            .ctx
-            .call(|| client.list_functions().set_marker(marker.clone()).send())
-            .await
-        {
-            Ok(p) => {
-                fns.extend(p.functions().iter().filter_map(|f| {
-                    let name = f.function_name()?.to_string();
-                    let cfg = Obj::new()
-                        .put("FunctionName", name.as_str())
-                        .put("FunctionArn", s(f.function_arn()))
-                        .put("Runtime", s(f.runtime().map(|r| r.as_str())))
-                        .put("Role", s(f.role()))
-                        .put("Handler", s(f.handler()))
-                        .put("LastModified", s(f.last_modified()))
-                        .done();
-                    Some((name, cfg))
-                }));
-                match next_page(&mut seen, true, p.next_marker()) {
-                    Some(m) => marker = Some(m),
-                    None => break,
-                }
-            }
-            Err(f) => {
-                a.list_failed("lambda", region, "ListFunctions", &f);
-                a.step(&format!("lambda {region}"));
-                return Ok(());
-            }
+    let fns = match a
+        .ctx
+        .paginate(
+            |m| client.list_functions().set_marker(m).send(),
+            |p| {
+                let items = p
+                    .functions()
+                    .iter()
+                    .filter_map(|f| {
+                        let name = f.function_name()?.to_string();
+                        let cfg = Obj::new()
+                            .put("FunctionName", name.as_str())
+                            .put("FunctionArn", s(f.function_arn()))
+                            .put("Runtime", s(f.runtime().map(|r| r.as_str())))
+                            .put("Role", s(f.role()))
+                            .put("Handler", s(f.handler()))
+                            .put("LastModified", s(f.last_modified()))
+                            .done();
+                        Some((name, cfg))
+                    })
+                    .collect();
+                (items, true, p.next_marker().map(str::to_string))
+            },
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(f) => {
+            a.list_failed("lambda", region, "ListFunctions", &f);
+            a.step(&format!("lambda {region}"));
+            return Ok(());
         }
-    }
+    };
     for (name, cfg) in &fns {
         let dir = a.path(&format!("lambda/{region}/{}", folder_name(name)));
         write_json(&dir.join("configuration.json"), cfg)?;

@@ -235,6 +235,43 @@ impl Ctx {
         })
         .await
     }
+
+    /// All items of a marker-paged list call: `send(marker)` asks for one page, `page` gives
+    /// its items, whether there is more, and the next marker (followed by
+    /// `account::next_page`'s rules). A failure on any page is the call's failure.
+    pub async fn paginate<T, R, E, F, Fut, P>(
+        &self,
+        mut send: F,
+        mut page: P,
+    ) -> Result<Vec<T>, Failure>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: std::future::Future<
+                Output = Result<
+                    R,
+                    aws_sdk_sts::error::SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
+                >,
+            >,
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+        P: FnMut(R) -> (Vec<T>, bool, Option<String>),
+    {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        let mut seen = std::collections::BTreeSet::new();
+        loop {
+            let r = self.call(|| send(marker.clone())).await?;
+            let (items, more, next) = page(r);
+            out.extend(items);
+            match account::next_page(&mut seen, more, next.as_deref()) {
+                Some(m) => marker = Some(m),
+                None => return Ok(out),
+            }
+        }
+    }
 }
 
 /// Every commercial region, for runs without `--regions`. Opt-in regions that an account has
