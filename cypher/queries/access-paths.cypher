@@ -11,7 +11,11 @@
 MATCH (s:Snapshot)
 WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
 MATCH (r:Resource {snapshot: s.id, id: $resource})<-[g]-(h:Principal)
-WHERE g.capRank IS NOT NULL AND g.service IN $services AND g.capability IN $capabilities
+WHERE g.service IN $services
+  AND type(g) IN [c IN $capabilities | {`administer-resource`: 'ADMINISTER',
+      `read-config`: 'READ_CONFIG', `use-resource`: 'USE', `read-data`: 'READ_DATA',
+      `write-data`: 'WRITE_DATA', `delete-data`: 'DELETE_DATA',
+      `unclassified-access`: 'UNCLASSIFIED_ACCESS'}[c]]
 WITH DISTINCT r, h
 MATCH chain = (p:Principal)-[:CAN_ASSUME*0..14]->(h)
 WHERE length(chain) < $maxNodes

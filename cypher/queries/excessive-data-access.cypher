@@ -9,12 +9,15 @@ MATCH (s:Snapshot)
 WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
 MATCH (p:Principal {snapshot: s.id})-[g:READ_DATA|WRITE_DATA|DELETE_DATA]->(t:Entity)
 WHERE $includeConditional OR NOT g.conditional
+WITH p, g, CASE WHEN t:Resource THEN t.id END AS res
 WITH p,
-     collect(DISTINCT g.resource) AS resources,
-     collect(DISTINCT CASE WHEN type(g) = 'READ_DATA' THEN g.resource END) AS read,
-     collect(DISTINCT CASE WHEN type(g) = 'WRITE_DATA' THEN g.resource END) AS write,
-     collect(DISTINCT CASE WHEN type(g) = 'DELETE_DATA' THEN g.resource END) AS delete,
-     collect(DISTINCT CASE WHEN g.resource IS NULL THEN g.service + ':' + g.capability END) AS serviceWide
+     collect(DISTINCT res) AS resources,
+     collect(DISTINCT CASE WHEN type(g) = 'READ_DATA' THEN res END) AS read,
+     collect(DISTINCT CASE WHEN type(g) = 'WRITE_DATA' THEN res END) AS write,
+     collect(DISTINCT CASE WHEN type(g) = 'DELETE_DATA' THEN res END) AS delete,
+     collect(DISTINCT CASE WHEN res IS NULL
+       THEN g.service + ':' + {READ_DATA: 'read-data', WRITE_DATA: 'write-data',
+                               DELETE_DATA: 'delete-data'}[type(g)] END) AS serviceWide
 WHERE size(resources) >= CASE WHEN $minResources < 1 THEN 1 ELSE $minResources END
    OR (size(serviceWide) > 0 AND $minResources <= 1)
 RETURN p.id AS principal, p.holderType AS principalType, p.name AS principalName,

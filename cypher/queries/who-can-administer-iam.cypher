@@ -1,5 +1,6 @@
 // Who can administer IAM (seed 002): principals holding administer-resource through IAM, on a
-// resource or service-wide, with the statements that grant it.
+// resource or service-wide, with the statements that grant it (`provenance`: JSON, one entry
+// per policy statement).
 // Neo4j Browser:
 //   :param snapshot => null
 //   :param includeConditional => true
@@ -9,7 +10,8 @@ WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
 MATCH (p:Principal {snapshot: s.id})-[g:ADMINISTER {service: 'iam'}]->(t:Entity)
 WHERE $includeConditional OR NOT g.conditional
 RETURN p.name AS principalName, p.id AS principalArn, p.holderType AS principalType,
-       g.serviceName AS serviceName, g.capability AS accessCapability,
-       coalesce(g.resource, '(service-wide)') AS resource, g.conditional AS conditional,
-       g.conditionKeys AS conditionKeys, g.viaAccount AS viaAccount, g.policies AS policies
+       'IAM' AS serviceName, 'administer-resource' AS accessCapability,
+       CASE WHEN t:Resource THEN t.id ELSE '(service-wide)' END AS resource,
+       g.conditional AS conditional, coalesce(g.conditionKeys, []) AS conditionKeys,
+       g.viaAccount AS viaAccount, p.grantProvenance[g.prov] AS provenance
 ORDER BY principalArn, resource

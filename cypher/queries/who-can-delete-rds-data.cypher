@@ -7,8 +7,8 @@ MATCH (s:Snapshot)
 WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
 MATCH (r:Resource {snapshot: s.id})<-[g:DELETE_DATA]-(h:Entity)
 WHERE g.service = 'rds' AND ($includeConditional OR NOT g.conditional)
-RETURN g.serviceName AS serviceName, r.name AS resourceName, r.id AS resourceArn,
+RETURN 'RDS' AS serviceName, r.name AS resourceName, r.id AS resourceArn,
        h.name AS principalName, h.id AS principal, h.holderType AS principalType,
-       g.capability AS accessCapability, g.conditional AS conditional,
-       g.viaAccount AS viaAccount, g.policies AS policies
+       'delete-data' AS accessCapability, g.conditional AS conditional,
+       g.viaAccount AS viaAccount, h.grantProvenance[g.prov] AS provenance
 ORDER BY resourceArn, principal, viaAccount

@@ -2,7 +2,6 @@
 // exist only through the trust of their whole account. $items = [{target, account, f, services}].
 UNWIND $items AS it
 MATCH (r:Resource {snapshot: $snapshot, id: it.target})<-[g]-(p:Principal)
-WHERE g.capRank IS NOT NULL AND g.delegated AND g.viaAccount = it.account
-  AND g.service IN it.services
+WHERE g.viaAccount = it.account AND g.service IN it.services
 RETURN it.target AS target, it.account AS account, it.f AS f,
-       p.id AS id, p.nodeKind AS kind, g.service AS service, g.capability AS capability
+       p.id AS id, p.nodeKind AS kind, g.service AS service, type(g) AS capability

@@ -4,6 +4,6 @@
 UNWIND $items AS it
 MATCH (r:Resource {snapshot: $snapshot, id: it.target})
 OPTIONAL MATCH (r)<-[g]-(h:Entity)
-WHERE g.capRank IS NOT NULL AND NOT g.delegated AND g.service IN it.services
+WHERE g.service IN it.services AND g.viaAccount IS NULL
 RETURN it.target AS target, it.f AS f, r.policyOrder AS policyOrder,
-       h.id AS id, h.nodeKind AS kind, g.service AS service, g.capability AS capability
+       h.id AS id, h.nodeKind AS kind, g.service AS service, type(g) AS capability

@@ -2,10 +2,10 @@
 // their delegated grants, accounts, outsiders, anyone). No row: not in the snapshot.
 MATCH (t:Resource {snapshot: $snapshot, id: $resource})
 OPTIONAL MATCH (t)<-[g]-(h:Entity)
-WHERE g.capRank IS NOT NULL
+WHERE g.service IS NOT NULL
 RETURN h.id AS principal, h.holderType AS principalType, h.name AS principalName,
        h.account AS principalAccount, t.id AS resource, t.resourceType AS resourceType,
        t.name AS resourceName, t.account AS resourceAccount,
-       g.service AS service, g.capability AS capability, g.conditional AS conditional,
+       g.service AS service, type(g) AS capability, g.conditional AS conditional,
        g.conditionKeys AS conditionKeys, g.viaAccount AS viaAccount, g.action AS action,
-       g.provenance AS provenance
+       h.grantProvenance[g.prov] AS provenance

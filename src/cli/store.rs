@@ -29,6 +29,9 @@ pub struct LoadArgs {
     /// Rows per write batch (also bounded to 2 MiB of parameters).
     #[arg(long, default_value_t = 2_000)]
     batch_size: usize,
+    /// Batches written at once (each is one transaction; more keep a multi-core server busy).
+    #[arg(long, default_value_t = LoadOptions::default().concurrency)]
+    concurrency: usize,
     /// The snapshot's analysis time (RFC 3339; default: now). Time-relative answers such as
     /// stale credentials count days up to it.
     #[arg(long)]
@@ -77,6 +80,9 @@ pub fn load(args: LoadArgs) -> anyhow::Result<Result<(), Usage>> {
     if !(1..=100_000).contains(&args.batch_size) {
         return Ok(Err(Usage("--batch-size: must be from 1 to 100000".into())));
     }
+    if !(1..=64).contains(&args.concurrency) {
+        return Ok(Err(Usage("--concurrency: must be from 1 to 64".into())));
+    }
     let cfg = match neo4j_config(&args.neo4j_uri, &args.neo4j_user) {
         Ok(c) => c,
         Err(u) => return Ok(Err(u)),
@@ -105,6 +111,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<Result<(), Usage>> {
     let rt = runtime()?;
     let opts = LoadOptions {
         batch_rows: args.batch_size,
+        concurrency: args.concurrency,
         keep: args.keep,
         ..LoadOptions::default()
     };

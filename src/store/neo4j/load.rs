@@ -14,12 +14,13 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use neo4rs::{Graph, query};
 use serde_json::{Value, json};
 
+use super::batch::{GrantBatcher, Group, Job};
 use super::{bolt, fetch, neo};
 use crate::capability::{Capability, catalogue};
 use crate::graph::Node;
 use crate::store::memory::Inner;
 use crate::store::rows::{self, provenance};
-use crate::store::{AccessRow, MemoryStore, StoreError};
+use crate::store::{MemoryStore, StoreError};
 
 const SCHEMA: &str = include_str!("../../../cypher/schema.cypher");
 const BEGIN: &str = include_str!("../../../cypher/load/snapshot-begin.cypher");
@@ -84,6 +85,11 @@ pub fn cap_type(c: Capability) -> &'static str {
         Capability::DeleteData => "DELETE_DATA",
         Capability::UnclassifiedAccess => "UNCLASSIFIED_ACCESS",
     }
+}
+
+/// The capability of a capability relationship type (`None`: not a capability relationship).
+pub fn type_cap(t: &str) -> Option<Capability> {
+    Capability::ALL.into_iter().find(|c| cap_type(*c) == t)
 }
 
 /// Runs the schema statements (idempotent).
@@ -157,44 +163,24 @@ impl Batcher {
         }
     }
     /// Adds a row; returns a full batch to send.
-    fn push(&mut self, row: Value) -> Option<Vec<Value>> {
+    fn push(&mut self, text: &'static str, row: Value) -> Option<Job> {
         self.bytes += row.to_string().len();
         self.rows.push(row);
-        (self.rows.len() >= self.max_rows || self.bytes >= self.max_bytes).then(|| self.take())
+        (self.rows.len() >= self.max_rows || self.bytes >= self.max_bytes).then(|| self.take(text))
     }
-    fn take(&mut self) -> Vec<Value> {
+    fn take(&mut self, text: &'static str) -> Job {
         self.bytes = 0;
-        std::mem::take(&mut self.rows)
+        let rows = std::mem::take(&mut self.rows);
+        Job {
+            text,
+            rows: rows.len(),
+            params: vec![("rows", bolt(Value::Array(rows)))],
+        }
     }
 }
 
 fn strs(v: &[String]) -> Value {
     Value::Array(v.iter().map(|s| Value::String(s.clone())).collect())
-}
-
-fn opt(v: Option<&str>) -> Value {
-    v.map_or(Value::Null, |s| Value::String(s.to_string()))
-}
-
-/// The properties of a capability relationship.
-pub(crate) fn grant_props(r: &AccessRow) -> Value {
-    let mut policies: Vec<String> = r.provenance.iter().map(|p| p.policy.clone()).collect();
-    policies.sort();
-    policies.dedup();
-    json!({
-        "service": r.service,
-        "serviceName": r.service_name,
-        "capability": r.capability.as_str(),
-        "capRank": r.capability as u8,
-        "conditional": r.conditional,
-        "conditionKeys": strs(&r.condition_keys),
-        "delegated": r.via_account.is_some(),
-        "viaAccount": opt(r.via_account.as_deref()),
-        "action": r.action,
-        "provenance": serde_json::to_string(&r.provenance).unwrap_or_default(),
-        "policies": strs(&policies),
-        "resource": opt(r.resource.as_deref()),
-    })
 }
 
 fn node(key: String, labels: &[&str], props: Value) -> Value {
@@ -330,10 +316,12 @@ fn node_rows(m: &Inner, sid: &str) -> Vec<Value> {
     out
 }
 
-/// Relationship rows that do not come from the principal access summary.
-fn other_rel_rows(m: &Inner, sid: &str) -> Vec<Value> {
+/// What a load writes besides nodes and principals' capability relationships: the grants of
+/// accounts, outsiders and anyone (one group per holder), and the structural relationships.
+fn other_rel_rows(m: &Inner, sid: &str) -> (Vec<Group>, Vec<Value>) {
     let snap = m.snapshot();
     let g = m.graph();
+    let mut groups = Vec::new();
     let mut out = Vec::new();
     // trusts of accounts, outsiders and anyone
     for i in g.graph.node_indices() {
@@ -343,6 +331,7 @@ fn other_rel_rows(m: &Inner, sid: &str) -> Vec<Value> {
         }
         let hid = g.node_id(holder);
         let h = m.holder(&hid);
+        let mut rows = Vec::new();
         for e in g.graph.edges_directed(i, petgraph::Direction::Outgoing) {
             use petgraph::visit::EdgeRef;
             let Node::Resource(r) = &g.graph[e.target()] else {
@@ -350,13 +339,7 @@ fn other_rel_rows(m: &Inner, sid: &str) -> Vec<Value> {
             };
             let t = rows::resource_target(snap, *r);
             for gr in e.weight().grants() {
-                let row = rows::row(&h, Some(&t), rows::grant_fields(gr), None);
-                out.push(rel(
-                    cap_type(gr.capability),
-                    key(sid, &hid),
-                    key(sid, &t.arn),
-                    grant_props(&row),
-                ));
+                rows.push(rows::row(&h, Some(&t), rows::grant_fields(gr), None));
             }
             if matches!(holder, Node::Account(_)) {
                 out.push(rel(
@@ -367,6 +350,9 @@ fn other_rel_rows(m: &Inner, sid: &str) -> Vec<Value> {
                 ));
             }
         }
+        groups.push(Group::of_rows(key(sid, &hid), &rows, |r| {
+            key(sid, r.resource.as_deref().unwrap_or_default())
+        }));
     }
     for p in snap.principal_ids() {
         let pr = snap.principal(p);
@@ -408,7 +394,7 @@ fn other_rel_rows(m: &Inner, sid: &str) -> Vec<Value> {
             ));
         }
     }
-    out
+    (groups, out)
 }
 
 /// Writes batches with bounded concurrency; counts rows written.
@@ -422,24 +408,22 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    async fn send(&mut self, text: &'static str, rows: Vec<Value>) -> Result<(), StoreError> {
-        if rows.is_empty() {
+    async fn send(&mut self, job: Job) -> Result<(), StoreError> {
+        if job.rows == 0 {
             return Ok(());
         }
         while self.inflight.len() >= self.concurrency.max(1) {
             self.drain_one().await?;
         }
-        let n = rows.len();
-        let q = query(text)
-            .param("rows", bolt(Value::Array(rows)))
-            .param("snapshot", self.sid.clone());
+        let n = job.rows;
+        let mut q = query(job.text).param("snapshot", self.sid.clone());
+        for (k, v) in job.params {
+            q = q.param(k, v);
+        }
         let graph = self.graph;
         self.batches += 1;
         self.inflight.push(Box::pin(async move {
-            // Consumed in the task that created it (neo4rs#236); the count guards against
-            // short reads (neo4rs#281).
-            let got: Vec<Count> = fetch(graph, q).await?;
-            let c = got.first().map_or(0, |c| c.n);
+            let c = write_batch(graph, q).await?;
             if c != n as i64 {
                 return Err(StoreError::Neo4j(format!(
                     "a batch of {n} rows wrote {c}: the snapshot is incomplete"
@@ -461,6 +445,44 @@ impl<'a> Writer<'a> {
         }
         Ok(())
     }
+}
+
+/// Attempts of a batch that fails with a transient error (a deadlock between two batches
+/// that touch the same nodes, or a lock timeout): the transaction was rolled back, so it is
+/// safe to run again.
+const ATTEMPTS: u32 = 6;
+
+/// Runs one batch and returns the count it reports, retrying transient failures.
+async fn write_batch(graph: &Graph, q: neo4rs::Query) -> Result<i64, StoreError> {
+    let mut attempt = 1;
+    loop {
+        match count(graph, q.clone()).await {
+            Ok(c) => return Ok(c),
+            Err(neo4rs::Error::Neo4j(e))
+                if e.kind() == neo4rs::Neo4jErrorKind::Transient && attempt < ATTEMPTS =>
+            {
+                // 50 ms, 100 ms, ... with jitter so two batches that deadlocked part ways
+                let mut b = [0u8; 1];
+                let jitter = getrandom::fill(&mut b).map_or(0, |()| u64::from(b[0]) % 50);
+                let wait = 50 * (1u64 << (attempt - 1)) + jitter;
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(neo(e)),
+        }
+    }
+}
+
+/// The `n` of a statement's single row, consumed in the task that ran it (neo4rs#236); the
+/// caller compares it with the rows sent, which catches short reads (neo4rs#281) and batches
+/// whose nodes are missing.
+async fn count(graph: &Graph, q: neo4rs::Query) -> Result<i64, neo4rs::Error> {
+    let mut stream = graph.execute(q).await?;
+    let mut n = 0;
+    while let Some(row) = stream.next().await? {
+        n += row.get::<i64>("n").unwrap_or(0);
+    }
+    Ok(n)
 }
 
 #[derive(serde::Deserialize)]
@@ -565,86 +587,36 @@ async fn write_all(
     // nodes first (relationships match their ends by key)
     let mut b = Batcher::new(opts);
     for row in node_rows(m, sid) {
-        if let Some(batch) = b.push(row) {
-            w.send(NODES, batch).await?;
+        if let Some(job) = b.push(NODES, row) {
+            w.send(job).await?;
         }
     }
-    let rest = b.take();
-    w.send(NODES, rest).await?;
+    w.send(b.take(NODES)).await?;
     w.finish().await?;
     let nodes = w.written;
     w.written = 0;
     let node_batches = w.batches;
     let fail_at = opts.fail_after_batches.map(|n| node_batches + n);
-    let check_fail = |w: &Writer<'_>| -> Result<(), StoreError> {
-        if fail_at.is_some_and(|f| w.batches >= f) {
-            return Err(StoreError::Neo4j(
-                "load stopped by the failure injection of the test hook".into(),
-            ));
-        }
-        Ok(())
-    };
-    let mut b = Batcher::new(opts);
-    for row in other_rel_rows(m, sid) {
-        if let Some(batch) = b.push(row) {
-            check_fail(&w)?;
-            w.send(RELS, batch).await?;
-        }
-    }
-    // Capability relationships of every principal, computed a chunk of principals at a time
-    // on the blocking pool while the previous chunk is written.
-    let order: Vec<crate::snapshot::PrincipalId> = m.principals_sorted().to_vec();
-    let chunks: Vec<Vec<crate::snapshot::PrincipalId>> =
-        order.chunks(64).map(<[_]>::to_vec).collect();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Value>>(2);
+
+    // Relationship batches are made on the blocking pool (capability relationships a chunk of
+    // principals at a time, in parallel) while earlier ones are written.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Job>(opts.concurrency.max(1) + 1);
     let producer = {
         let store = store.clone();
         let sid = sid.to_string();
-        tokio::task::spawn_blocking(move || {
-            use rayon::prelude::*;
-            let m = store.inner();
-            let snap = m.snapshot();
-            for c in chunks {
-                let rows: Vec<Vec<Value>> = c
-                    .par_iter()
-                    .map(|p| {
-                        let from = key(&sid, snap.principal(*p).arn.as_str());
-                        m.principal_rows(*p)
-                            .iter()
-                            .map(|r| {
-                                let to = match &r.resource {
-                                    Some(a) => key(&sid, a),
-                                    None => service_key(&sid, &r.service),
-                                };
-                                rel(cap_type(r.capability), from.clone(), to, grant_props(r))
-                            })
-                            .collect()
-                    })
-                    .collect();
-                if tx
-                    .blocking_send(rows.into_iter().flatten().collect())
-                    .is_err()
-                {
-                    return;
-                }
-            }
-        })
+        let opts = opts.clone();
+        tokio::task::spawn_blocking(move || produce(&store, &sid, &opts, &tx))
     };
     let mut failure = None;
-    while let Some(rows) = rx.recv().await {
-        for row in rows {
-            if let Some(batch) = b.push(row) {
-                if let Err(e) = check_fail(&w) {
-                    failure = Some(e);
-                    break;
-                }
-                if let Err(e) = w.send(RELS, batch).await {
-                    failure = Some(e);
-                    break;
-                }
-            }
+    while let Some(job) = rx.recv().await {
+        if fail_at.is_some_and(|f| w.batches >= f) {
+            failure = Some(StoreError::Neo4j(
+                "load stopped by the failure injection of the test hook".into(),
+            ));
+            break;
         }
-        if failure.is_some() {
+        if let Err(e) = w.send(job).await {
+            failure = Some(e);
             break;
         }
     }
@@ -653,10 +625,70 @@ async fn write_all(
     if let Some(e) = failure {
         return Err(e);
     }
-    let rest = b.take();
-    w.send(RELS, rest).await?;
     w.finish().await?;
     Ok((nodes, w.written, w.batches, started.elapsed().as_secs_f64()))
+}
+
+/// Makes every relationship batch and sends it to `tx`; stops when the receiver is gone.
+fn produce(
+    store: &MemoryStore,
+    sid: &str,
+    opts: &LoadOptions,
+    tx: &tokio::sync::mpsc::Sender<Job>,
+) {
+    use rayon::prelude::*;
+    let send = |job: Job| tx.blocking_send(job).is_ok();
+    let m = store.inner();
+    let snap = m.snapshot();
+    let (groups, others) = other_rel_rows(m, sid);
+    let mut b = Batcher::new(opts);
+    for row in others {
+        if let Some(job) = b.push(RELS, row) {
+            if !send(job) {
+                return;
+            }
+        }
+    }
+    if !send(b.take(RELS)) {
+        return;
+    }
+    let mut gb = GrantBatcher::new(opts.batch_rows, opts.batch_bytes);
+    let mut full = Vec::new();
+    for g in groups {
+        gb.push(g, &mut full);
+    }
+    for job in full.drain(..) {
+        if !send(job) {
+            return;
+        }
+    }
+    let order: Vec<crate::snapshot::PrincipalId> = m.principals_sorted().to_vec();
+    for chunk in order.chunks(64) {
+        let groups: Vec<Group> = chunk
+            .par_iter()
+            .map(|p| {
+                Group::of_rows(
+                    key(sid, snap.principal(*p).arn.as_str()),
+                    &m.principal_rows(*p),
+                    |r| match &r.resource {
+                        Some(a) => key(sid, a),
+                        None => service_key(sid, &r.service),
+                    },
+                )
+            })
+            .collect();
+        for g in groups {
+            gb.push(g, &mut full);
+        }
+        for job in full.drain(..) {
+            if !send(job) {
+                return;
+            }
+        }
+    }
+    if let Some(job) = gb.take() {
+        send(job);
+    }
 }
 
 #[derive(serde::Deserialize)]

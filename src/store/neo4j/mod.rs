@@ -8,6 +8,7 @@
 //! Each call pins the snapshot that is current when it starts, so a load switching snapshots
 //! mid-call cannot mix two of them.
 
+mod batch;
 pub mod load;
 mod paths;
 
@@ -26,7 +27,7 @@ use super::{
     ResourceFilter, ResourceItem, SnapshotInfo, StaleCredential, Store, StoreError, SummaryFilter,
 };
 use crate::arn::AccountId;
-use crate::capability::{Capability, catalogue};
+use crate::capability::catalogue;
 use crate::escalation::{AdminReason, EscEdge, Escalation, IndirectAdmins, PrincipalNames};
 use crate::graph::paths::PathRequest;
 use crate::snapshot::{PrincipalId, Warning};
@@ -152,14 +153,8 @@ impl GrantRow {
         };
         let corrupt =
             |f: &str| StoreError::Corrupt(format!("a capability relationship without {f}"));
-        let capability: Capability = self
-            .capability
-            .as_deref()
-            .ok_or_else(|| corrupt("capability"))?
-            .parse()
-            .map_err(|e: crate::capability::UnknownCapability| {
-                StoreError::Corrupt(e.to_string())
-            })?;
+        let capability = load::type_cap(self.capability.as_deref().unwrap_or_default())
+            .ok_or_else(|| corrupt("a capability type"))?;
         let principal_type = self
             .principal_type
             .as_deref()
@@ -551,7 +546,7 @@ impl Store for Neo4jStore {
             filter
                 .capabilities
                 .iter()
-                .map(|c| c.as_str().to_string())
+                .map(|c| load::cap_type(*c).to_string())
                 .collect()
         });
         let null = || BoltType::Null(neo4rs::BoltNull);

@@ -149,9 +149,10 @@ fn accepted(held: Held, filter: &CapFilter) -> Result<Vec<PathNode>, StoreError>
     Ok(out)
 }
 
+/// The capability of a relationship type (the queries return `type(g)`).
 fn cap(s: &str) -> Result<Capability, StoreError> {
-    s.parse()
-        .map_err(|e: crate::capability::UnknownCapability| StoreError::Corrupt(e.to_string()))
+    super::load::type_cap(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("{s:?} is not a capability relationship type")))
 }
 
 /// Fetches everything the search for `req` can visit in snapshot `sid`.
