@@ -275,10 +275,7 @@ impl Authorizer {
                 if open.is_empty() || is_federated_only(&a.lower) {
                     continue;
                 }
-                let generic: Option<String> = a
-                    .resource_types
-                    .first()
-                    .and_then(|t| cat.generic_arn(prefix, t, &partition));
+                let generic = cat.action_generic_arn(ai, &partition);
                 let target = match &generic {
                     Some(g) => Target::All(g),
                     None => Target::Exact("*"),

@@ -4,6 +4,7 @@
 //! k9's published mappings (docs/capabilities.md) and embedded at compile time. An action not
 //! in the table is `unclassified-access`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
@@ -148,6 +149,9 @@ pub struct Catalogue {
     prefixes_by_name: HashMap<String, Vec<String>>,
     /// (prefix, resource type) → ARN template with `${Var}` placeholders.
     arn_templates: HashMap<(String, String), String>,
+    /// Per action (by index): [`Catalogue::generic_arn`] of its first resource type in the
+    /// `aws` partition, made once because service-wide analysis asks for it per principal.
+    generic_aws: Vec<Option<String>>,
 }
 
 const ACTIONS_TSV: &str = include_str!("generated/actions.tsv");
@@ -201,14 +205,35 @@ impl Catalogue {
                 arn_templates.insert((p.to_string(), t.to_string()), a.to_string());
             }
         }
-        Catalogue {
+        let mut cat = Catalogue {
             arn_templates,
+            generic_aws: Vec::new(),
             actions,
             by_lower,
             by_prefix,
             service_names,
             prefixes_by_name,
+        };
+        cat.generic_aws = cat
+            .actions
+            .iter()
+            .map(|a| {
+                let t = a.resource_types.first()?;
+                cat.generic_arn(&a.prefix, t, "aws")
+            })
+            .collect();
+        cat
+    }
+
+    /// [`Catalogue::generic_arn`] of the first resource type of action `index` (`None`: the
+    /// action takes no resource, or its type has no template).
+    pub fn action_generic_arn(&self, index: usize, partition: &str) -> Option<Cow<'_, str>> {
+        if partition == "aws" {
+            return self.generic_aws.get(index)?.as_deref().map(Cow::Borrowed);
         }
+        let a = self.actions.get(index)?;
+        let t = a.resource_types.first()?;
+        self.generic_arn(&a.prefix, t, partition).map(Cow::Owned)
     }
 
     /// Capabilities of an action (any case); unknown actions are unclassified-access.

@@ -643,10 +643,10 @@ fn produce(
     let (groups, others) = other_rel_rows(m, sid);
     let mut b = Batcher::new(opts);
     for row in others {
-        if let Some(job) = b.push(RELS, row) {
-            if !send(job) {
-                return;
-            }
+        if let Some(job) = b.push(RELS, row)
+            && !send(job)
+        {
+            return;
         }
     }
     if !send(b.take(RELS)) {
