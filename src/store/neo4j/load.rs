@@ -526,6 +526,16 @@ pub async fn load(
                 .map(|w| w.message.clone())
                 .collect::<Vec<_>>(),
         );
+    // The escalation analysis (admin flags, CAN_ESCALATE_TO) is analysis, memoized in the graph:
+    // run it before the write clock starts and off the async workers.
+    {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || {
+            store.inner().graph().escalation();
+        })
+        .await
+        .map_err(|e| StoreError::Neo4j(format!("the escalation analysis failed: {e}")))?;
+    }
     let begun: Vec<IdRow> = fetch(graph, begin).await?;
     if begun.first().map(|r| r.id.as_str()) != Some(sid.as_str()) {
         return Err(StoreError::Neo4j(format!(
