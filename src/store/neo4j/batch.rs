@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use neo4rs::{BoltBoolean, BoltInteger, BoltList, BoltNull, BoltString, BoltType};
 
 use super::load::cap_type;
-use crate::capability::Capability;
 use crate::store::{AccessRow, ProvenanceRef};
 
 /// Cypher of one capability-relationship batch.
@@ -27,18 +26,14 @@ pub(super) struct Job {
     pub rows: usize,
 }
 
-/// One capability relationship of a holder.
+/// One capability relationship of a holder: a row of its access summary, where it points, and
+/// which entry of the holder's provenance list it carries.
 pub(super) struct GrantRel {
     /// Node key of the target (a resource or a service).
     pub to: String,
-    pub capability: Capability,
-    pub service: String,
-    pub conditional: bool,
-    pub action: String,
     /// Index into the holder's provenance list.
     pub prov: usize,
-    pub condition_keys: Vec<String>,
-    pub via_account: Option<String>,
+    pub row: AccessRow,
 }
 
 /// A holder's capability relationships and the distinct provenance they index.
@@ -51,26 +46,27 @@ pub(super) struct Group {
 
 impl Group {
     /// The group of `rows` (all held by the node `from`); `to` gives a row's target key.
-    pub fn of_rows(from: String, rows: &[AccessRow], to: impl Fn(&AccessRow) -> String) -> Group {
+    pub fn of_rows(from: String, rows: Vec<AccessRow>, to: impl Fn(&AccessRow) -> String) -> Group {
         let mut provenance = Vec::new();
         let mut seen: HashMap<&[ProvenanceRef], usize> = HashMap::new();
-        let mut rels = Vec::with_capacity(rows.len());
-        for r in rows {
-            let prov = *seen.entry(&r.provenance).or_insert_with(|| {
-                provenance.push(serde_json::to_string(&r.provenance).unwrap_or_default());
-                provenance.len() - 1
-            });
-            rels.push(GrantRel {
-                to: to(r),
-                capability: r.capability,
-                service: r.service.clone(),
-                conditional: r.conditional,
-                action: r.action.clone(),
+        let provs: Vec<usize> = rows
+            .iter()
+            .map(|r| {
+                *seen.entry(&r.provenance).or_insert_with(|| {
+                    provenance.push(serde_json::to_string(&r.provenance).unwrap_or_default());
+                    provenance.len() - 1
+                })
+            })
+            .collect();
+        let rels = rows
+            .into_iter()
+            .zip(provs)
+            .map(|(row, prov)| GrantRel {
+                to: to(&row),
                 prov,
-                condition_keys: r.condition_keys.clone(),
-                via_account: r.via_account.clone(),
-            });
-        }
+                row,
+            })
+            .collect();
         Group {
             from,
             provenance,
@@ -80,9 +76,11 @@ impl Group {
 }
 
 fn s(v: &str) -> BoltType {
-    BoltType::String(BoltString {
-        value: v.to_string(),
-    })
+    owned(v.to_string())
+}
+
+fn owned(value: String) -> BoltType {
+    BoltType::String(BoltString { value })
 }
 
 fn int(v: usize) -> BoltType {
@@ -144,8 +142,16 @@ impl GrantBatcher {
         self.bytes += prov_bytes;
         let mut part = Vec::new();
         let n = g.rels.len();
-        for (i, r) in g.rels.into_iter().enumerate() {
-            let to = self.node(&r.to);
+        for (
+            i,
+            GrantRel {
+                to,
+                prov: pi,
+                row: r,
+            },
+        ) in g.rels.into_iter().enumerate()
+        {
+            let to = self.node(&to);
             self.bytes += 24
                 + r.service.len()
                 + r.action.len()
@@ -154,18 +160,18 @@ impl GrantBatcher {
             part.push(list(vec![
                 int(to),
                 s(cap_type(r.capability)),
-                s(&r.service),
+                owned(r.service),
                 BoltType::Boolean(BoltBoolean {
                     value: r.conditional,
                 }),
-                s(&r.action),
-                int(r.prov),
+                owned(r.action),
+                int(pi),
                 if r.condition_keys.is_empty() {
                     BoltType::Null(BoltNull)
                 } else {
-                    list(r.condition_keys.iter().map(|k| s(k)).collect())
+                    list(r.condition_keys.into_iter().map(owned).collect())
                 },
-                r.via_account.as_deref().map_or(BoltType::Null(BoltNull), s),
+                r.via_account.map_or(BoltType::Null(BoltNull), owned),
             ]));
             self.rows += 1;
             if self.full() {
@@ -213,17 +219,41 @@ impl GrantBatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capability::Capability;
+
+    /// A read-data row on S3 granted by `policy`.
+    fn row(policy: &str) -> AccessRow {
+        AccessRow {
+            principal: "p".into(),
+            principal_type: crate::store::HolderType::IAMRole,
+            principal_name: "p".into(),
+            principal_account: None,
+            resource: None,
+            resource_type: None,
+            resource_name: None,
+            resource_account: None,
+            service: "s3".into(),
+            service_name: "S3".into(),
+            capability: Capability::ReadData,
+            conditional: false,
+            condition_keys: vec![],
+            via_account: None,
+            action: "s3:GetObject".into(),
+            provenance: vec![crate::store::ProvenanceRef {
+                layer: "identity".into(),
+                policy: policy.into(),
+                statement: 0,
+                sid: None,
+                condition_keys: vec![],
+            }],
+        }
+    }
 
     fn rel(to: &str, prov: usize) -> GrantRel {
         GrantRel {
             to: to.into(),
-            capability: Capability::ReadData,
-            service: "s3".into(),
-            conditional: false,
-            action: "s3:GetObject".into(),
             prov,
-            condition_keys: vec![],
-            via_account: None,
+            row: row("a"),
         }
     }
 
@@ -274,31 +304,9 @@ mod tests {
 
     #[test]
     fn provenance_is_interned_per_holder() {
-        let row = |policy: &str| AccessRow {
-            principal: "p".into(),
-            principal_type: crate::store::HolderType::IAMRole,
-            principal_name: "p".into(),
-            principal_account: None,
-            resource: None,
-            resource_type: None,
-            resource_name: None,
-            resource_account: None,
-            service: "s3".into(),
-            service_name: "S3".into(),
-            capability: Capability::ReadData,
-            conditional: false,
-            condition_keys: vec![],
-            via_account: None,
-            action: "s3:GetObject".into(),
-            provenance: vec![crate::store::ProvenanceRef {
-                layer: "identity".into(),
-                policy: policy.into(),
-                statement: 0,
-                sid: None,
-                condition_keys: vec![],
-            }],
-        };
-        let g = Group::of_rows("k".into(), &[row("a"), row("b"), row("a")], |_| "t".into());
+        let g = Group::of_rows("k".into(), vec![row("a"), row("b"), row("a")], |_| {
+            "t".into()
+        });
         assert_eq!(g.provenance.len(), 2);
         assert_eq!(g.rels.iter().map(|r| r.prov).collect::<Vec<_>>(), [0, 1, 0]);
     }

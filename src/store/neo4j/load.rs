@@ -350,7 +350,7 @@ fn other_rel_rows(m: &Inner, sid: &str) -> (Vec<Group>, Vec<Value>) {
                 ));
             }
         }
-        groups.push(Group::of_rows(key(sid, &hid), &rows, |r| {
+        groups.push(Group::of_rows(key(sid, &hid), rows, |r| {
             key(sid, r.resource.as_deref().unwrap_or_default())
         }));
     }
@@ -615,7 +615,9 @@ async fn write_all(
         let store = store.clone();
         let sid = sid.to_string();
         let opts = opts.clone();
-        tokio::task::spawn_blocking(move || produce(&store, &sid, &opts, &tx))
+        tokio::task::spawn_blocking(move || {
+            produce(&store, &sid, &opts, &tx);
+        })
     };
     let mut failure = None;
     while let Some(job) = rx.recv().await {
@@ -639,47 +641,39 @@ async fn write_all(
     Ok((nodes, w.written, w.batches, started.elapsed().as_secs_f64()))
 }
 
-/// Makes every relationship batch and sends it to `tx`; stops when the receiver is gone.
+/// Makes every relationship batch and sends it to `tx`; stops (`None`) when the receiver is
+/// gone.
 fn produce(
     store: &MemoryStore,
     sid: &str,
     opts: &LoadOptions,
     tx: &tokio::sync::mpsc::Sender<Job>,
-) {
+) -> Option<()> {
     use rayon::prelude::*;
-    let send = |job: Job| tx.blocking_send(job).is_ok();
+    let send = |job: Job| tx.blocking_send(job).ok();
     let m = store.inner();
     let snap = m.snapshot();
     let (groups, others) = other_rel_rows(m, sid);
     let mut b = Batcher::new(opts);
     for row in others {
-        if let Some(job) = b.push(RELS, row)
-            && !send(job)
-        {
-            return;
+        if let Some(job) = b.push(RELS, row) {
+            send(job)?;
         }
     }
-    if !send(b.take(RELS)) {
-        return;
-    }
+    send(b.take(RELS))?;
     let mut gb = GrantBatcher::new(opts.batch_rows, opts.batch_bytes);
     let mut full = Vec::new();
     for g in groups {
         gb.push(g, &mut full);
     }
-    for job in full.drain(..) {
-        if !send(job) {
-            return;
-        }
-    }
-    let order: Vec<crate::snapshot::PrincipalId> = m.principals_sorted().to_vec();
-    for chunk in order.chunks(64) {
+    // Capability relationships of every principal, a chunk of principals at a time in parallel.
+    for chunk in m.principals_sorted().chunks(64) {
         let groups: Vec<Group> = chunk
             .par_iter()
             .map(|p| {
                 Group::of_rows(
                     key(sid, snap.principal(*p).arn.as_str()),
-                    &m.principal_rows(*p),
+                    m.principal_rows(*p),
                     |r| match &r.resource {
                         Some(a) => key(sid, a),
                         None => service_key(sid, &r.service),
@@ -691,14 +685,13 @@ fn produce(
             gb.push(g, &mut full);
         }
         for job in full.drain(..) {
-            if !send(job) {
-                return;
-            }
+            send(job)?;
         }
     }
-    if let Some(job) = gb.take() {
-        send(job);
+    for job in full.drain(..).chain(gb.take()) {
+        send(job)?;
     }
+    Some(())
 }
 
 #[derive(serde::Deserialize)]
