@@ -2551,3 +2551,125 @@ proptest! {
         exercise(&Value::String(enc));
     }
 }
+
+// ---- service-wide grants are shared only between principals they are equal for ----------------
+
+/// `service_grants` evaluates one member of a class and hands its result to the others
+/// (`Authorizer::service_class`): principals with equal policies share, those a statement tells
+/// apart (user name, tags, principal ARN, in their own policies or an SCP) do not, and a
+/// shared result names each principal's own inline policies.
+#[test]
+fn service_grants_are_shared_only_where_they_must_be_equal() {
+    use pathhound::capability::{CapSet, Capability};
+    let mut w = World::new();
+    w.org(A);
+    w.member("r-root", B);
+    w.member("r-root", C);
+    w.scp("p-all", doc(json!([allow("*", "*")])), &["r-root"]);
+    // B's SCP tells principals apart by ARN: nobody in B may share.
+    w.scp(
+        "p-b",
+        doc(json!([
+            allow("*", "*"),
+            with(
+                deny("sqs:*", "*"),
+                json!({"Condition": {"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/ops-*"}}})
+            )
+        ])),
+        &[B],
+    );
+    let by_name = w.managed1(
+        C,
+        "by-name",
+        doc(json!([with(
+            allow("s3:*", "*"),
+            json!({"Condition": {"StringEquals": {"aws:username": "alice"}}})
+        )])),
+    );
+    let by_tag = w.managed1(
+        C,
+        "by-tag",
+        doc(json!([with(
+            allow("sqs:*", "*"),
+            json!({"Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}})
+        )])),
+    );
+    let plain = doc(json!([allow("kms:*", "*")]));
+    let mut n = BTreeMap::new();
+    n.insert(
+        "alice",
+        w.user(C, "alice", &[], attached(&[by_name.as_str()])),
+    );
+    n.insert("bob", w.user(C, "bob", &[], attached(&[by_name.as_str()])));
+    n.insert(
+        "carol",
+        w.user(
+            C,
+            "carol",
+            &[],
+            with(attached(&[by_tag.as_str()]), tags(&[("team", "red")])),
+        ),
+    );
+    n.insert(
+        "dave",
+        w.user(
+            C,
+            "dave",
+            &[],
+            with(attached(&[by_tag.as_str()]), tags(&[("team", "blue")])),
+        ),
+    );
+    // equal inline policies under different owners: one class
+    n.insert("erin", w.user(C, "erin", one(&plain), json!({})));
+    n.insert("frank", w.user(C, "frank", one(&plain), json!({})));
+    n.insert("ops-b", w.user(B, "ops-1", one(&plain), json!({})));
+    n.insert("dev-b", w.user(B, "dev-1", one(&plain), json!({})));
+    let e = w.build();
+    assert!(e.warnings.is_empty(), "{:?}", e.warnings);
+    let s = e.auth.snapshot();
+    let p = |k: &str| s.find_principal(&n[k]).unwrap();
+    let all = CapSet::from_iter(Capability::ALL);
+    let class = |k: &str| e.auth.service_class(p(k)).map(|c| c.id);
+
+    assert!(class("alice").is_none() && class("bob").is_none());
+    assert!(class("carol").is_none() && class("dave").is_none());
+    assert!(class("ops-b").is_none() && class("dev-b").is_none());
+    assert!(class("erin").is_some());
+    assert_eq!(class("erin"), class("frank"));
+
+    // Every principal twice (the second call reads the shared result): equal to a fresh
+    // evaluation of that principal alone.
+    let json = |g: Vec<pathhound::analyse::Grant>| serde_json::to_string(&g).unwrap();
+    for _ in 0..2 {
+        for k in n.keys() {
+            assert_eq!(
+                json(e.auth.service_grants(p(k), all)),
+                json(e.auth.service_grants_fresh(p(k), all)),
+                "{k}"
+            );
+        }
+    }
+    let services = |k: &str| -> Vec<&'static str> {
+        let mut v: Vec<_> = e
+            .auth
+            .service_grants(p(k), all)
+            .iter()
+            .map(|g| g.service)
+            .collect();
+        v.dedup();
+        v
+    };
+    assert_eq!(services("alice"), ["s3"]);
+    assert!(services("bob").is_empty());
+    assert_eq!(services("carol"), ["sqs"]);
+    assert!(services("dave").is_empty());
+    assert_eq!(services("ops-b"), ["kms"]);
+    assert_eq!(services("dev-b"), ["kms"]);
+    // frank's grants name frank's inline policy, not erin's
+    for (k, owner) in [("erin", "erin"), ("frank", "frank")] {
+        for g in e.auth.service_grants(p(k), all) {
+            let names: Vec<String> = g.permits.iter().map(|pv| pv.policy.to_string()).collect();
+            assert_eq!(names, [format!("{}#inline/p0", user_arn(C, owner))], "{k}");
+        }
+    }
+}

@@ -264,6 +264,50 @@ fn the_sandbox_scp_denies_what_the_same_role_may_do_elsewhere() {
     assert_eq!(d.outcome, Outcome::Allowed);
 }
 
+/// Service-wide grants are evaluated once per class of principals with equal policies
+/// (`Authorizer::service_class`); the synthetic organization stamps roles from templates, so
+/// classes are shared, and every shared answer equals a fresh evaluation of the principal.
+#[test]
+fn shared_service_grants_equal_fresh_ones() {
+    use pathhound::capability::{CapSet, Capability};
+    // enough principals per account for kinds to repeat
+    let t = Tmp::new("classes");
+    let spec = OrgSpec {
+        accounts: 2,
+        principals_per_account: 40,
+        seed: 3,
+    };
+    generate(&spec, t.path()).expect("generated");
+    let snap = pathhound::snapshot::load(t.path()).expect("synthetic snapshot loads");
+    let g = AccessGraph::build(Arc::new(snap));
+    let snap = g.snapshot();
+    let all = CapSet::from_iter(Capability::ALL);
+    let ids: Vec<_> = snap.principal_ids().collect();
+    let classes: std::collections::BTreeSet<u32> = ids
+        .iter()
+        .filter_map(|p| g.auth.service_class(*p).map(|c| c.id))
+        .collect();
+    let classed = ids
+        .iter()
+        .filter(|p| g.auth.service_class(**p).is_some())
+        .count();
+    assert!(
+        classes.len() < classed,
+        "{} classes for {classed} principals: nothing shared",
+        classes.len()
+    );
+    let json = |v: Vec<pathhound::analyse::Grant>| serde_json::to_string(&v).expect("serializes");
+    for p in &ids {
+        let shared = json(g.auth.service_grants(*p, all));
+        assert_eq!(
+            shared,
+            json(g.auth.service_grants_fresh(*p, all)),
+            "{}",
+            snap.principal(*p).arn.as_str()
+        );
+    }
+}
+
 #[test]
 fn bad_arguments_exit_2_with_one_line() {
     let t = Tmp::new("args");

@@ -256,8 +256,37 @@ impl Authorizer {
 
     /// Service-wide capabilities of `p`: actions allowed on every resource of their type in
     /// the principal's partition (a statement with `Resource: "*"` or an equivalent pattern),
-    /// and actions that take no resource at all.
+    /// and actions that take no resource at all. Computed once per class of principals that
+    /// must get the same answer ([`Authorizer::service_class`]): evaluating every action of
+    /// every service is most of a principal's summary, and roles made from one template share
+    /// their policies.
     pub fn service_grants(&self, p: PrincipalId, wanted: CapSet) -> Vec<Grant> {
+        let Some(class) = self.service_class(p) else {
+            return self.service_grants_fresh(p, wanted);
+        };
+        let key = (class.id, wanted);
+        let cached = self
+            .service_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned());
+        if let Some(c) = cached {
+            let (grants, theirs) = c.as_ref();
+            return rename_permits(self, grants, theirs, &class.policies);
+        }
+        let grants = self.service_grants_fresh(p, wanted);
+        if let Ok(mut c) = self.service_cache.lock() {
+            if c.len() >= SERVICE_CACHE_CLASSES {
+                c.clear();
+            }
+            c.insert(key, Arc::new((grants.clone(), class.policies.clone())));
+        }
+        grants
+    }
+
+    /// [`Authorizer::service_grants`] evaluated for `p` alone, without sharing (tests compare
+    /// the two).
+    pub fn service_grants_fresh(&self, p: PrincipalId, wanted: CapSet) -> Vec<Grant> {
         let snap = self.snapshot();
         let partition = snap.principal(p).arn.partition().to_string();
         let cat = catalogue();
@@ -287,6 +316,58 @@ impl Authorizer {
         out
     }
 }
+
+/// `grants` computed for a principal whose identity policies were `theirs`, for one whose
+/// policies are `ours` (same content, position by position): identity permits name ours.
+fn rename_permits(
+    auth: &Authorizer,
+    grants: &[Grant],
+    theirs: &[crate::snapshot::PolicyId],
+    ours: &[crate::snapshot::PolicyId],
+) -> Vec<Grant> {
+    if theirs == ours {
+        return grants.to_vec();
+    }
+    let snap = auth.snapshot();
+    let renamed: HashMap<*const crate::policy::PolicySource, &Arc<crate::policy::PolicySource>> =
+        theirs
+            .iter()
+            .zip(ours)
+            .filter(|(t, o)| t != o)
+            .map(|(t, o)| {
+                (
+                    Arc::as_ptr(&snap.policy(*t).source),
+                    &snap.policy(*o).source,
+                )
+            })
+            .collect();
+    grants
+        .iter()
+        .map(|g| {
+            let mut permits: Vec<Provenance> = g
+                .permits
+                .iter()
+                .map(|pv| {
+                    let mut pv = pv.clone();
+                    if let Some(src) = renamed.get(&Arc::as_ptr(&pv.policy)) {
+                        pv.policy = Arc::clone(src);
+                    }
+                    pv
+                })
+                .collect();
+            // in the order a fresh decision gives them
+            permits.sort();
+            Grant {
+                permits: permits.into(),
+                ..g.clone()
+            }
+        })
+        .collect()
+}
+
+/// How many classes' service-wide grants [`Authorizer::service_grants`] keeps (a class is
+/// tens of kilobytes for an administrator, with a grant per service and capability).
+const SERVICE_CACHE_CLASSES: usize = 512;
 
 /// How a catalogue resource type addresses `arn`; `buf` holds a derived pattern.
 fn target_of<'a>(arn: &'a str, form: &TargetForm, buf: &'a mut String) -> Target<'a> {

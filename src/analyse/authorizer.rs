@@ -4,6 +4,7 @@
 //! grant same-account callers on their own, except role trust and KMS key policies, which
 //! must allow the caller themselves; cross-account access needs both sides.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::arn::AccountId;
@@ -76,7 +77,74 @@ pub struct Authorizer {
     /// Grants of uniform principals on IAM users and roles of their account, by kind.
     pub(crate) iam_cache: IamCache,
     /// Organization levels (root → OUs → account) of every member account.
-    org_levels: std::collections::HashMap<AccountId, Vec<String>>,
+    org_levels: HashMap<AccountId, Vec<String>>,
+    /// Per principal: its service-wide class (see [`Authorizer::service_class`]); computed
+    /// on first use (summaries need it, the graph build does not).
+    service_classes: std::sync::OnceLock<Vec<Option<ServiceClass>>>,
+    /// Memoized service-wide grants by (class, wanted capabilities).
+    pub(crate) service_cache: ServiceCache,
+}
+
+/// Principals of one class get the same service-wide decisions, up to which of their own
+/// policies each permit names (see [`Authorizer::service_class`]).
+#[derive(Clone, Debug)]
+pub struct ServiceClass {
+    pub id: u32,
+    /// The principal's identity policies in the class's canonical order (by content): the
+    /// i-th policy of every member has the same statements.
+    pub policies: Vec<PolicyId>,
+}
+
+/// Service-wide grants of a class as computed for one member, with that member's policies
+/// in canonical order (to rename permits for the others). Bounded: principals are summarized
+/// account by account and classes never span accounts, so only recent classes are worth
+/// keeping; the map is emptied when full.
+pub(crate) type ServiceCache = std::sync::Mutex<
+    HashMap<(u32, crate::capability::CapSet), Arc<(Vec<crate::analyse::Grant>, Vec<PolicyId>)>>,
+>;
+
+/// A digest of a policy's evaluated content (statements, Sids included, and whether policy
+/// variables are on): equal digests evaluate alike for every request.
+fn content_digest(pol: &crate::policy::Policy) -> [u8; 32] {
+    use sha2::Digest;
+    use std::fmt::Write;
+    struct Feed(sha2::Sha256);
+    impl Write for Feed {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.update(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut f = Feed(sha2::Sha256::new());
+    // Writing into a hasher cannot fail.
+    let _ = write!(f, "{}{:?}", pol.variables, pol.statements);
+    f.0.finalize().into()
+}
+
+/// Condition keys whose value differs between principals of one account and kind (set by
+/// [`principal_context`]); a statement that reads one makes its decisions principal-specific.
+fn principal_specific_key(key: &str) -> bool {
+    matches!(key, "aws:principalarn" | "aws:username" | "aws:userid")
+        || key.starts_with("aws:principaltag")
+}
+
+/// Whether `pol` can decide differently for two principals of one account and kind that both
+/// have it: a condition on a principal-specific key, or a policy variable (in a resource
+/// pattern or a condition value) that may stand for one. Conservative: any `${` counts.
+fn principal_specific(pol: &crate::policy::Policy) -> bool {
+    use crate::policy::model::ResourceSpec;
+    pol.statements.iter().any(|st| {
+        st.conditions.iter().any(|c| {
+            principal_specific_key(&c.key)
+                || (pol.variables && c.values.iter().any(|v| v.contains("${")))
+        }) || (pol.variables
+            && match &st.resource {
+                Some(ResourceSpec::Resource(l)) | Some(ResourceSpec::NotResource(l)) => {
+                    l.iter().any(|r| r.contains("${"))
+                }
+                None => false,
+            })
+    })
 }
 
 /// Memoized IAM grants of uniform principals, by (principal, IAM resource kind).
@@ -193,6 +261,8 @@ impl Authorizer {
             iam_uniform: Vec::new(),
             iam_cache: Default::default(),
             org_levels,
+            service_classes: Default::default(),
+            service_cache: Default::default(),
         };
         auth.iam_uniform = auth
             .snap
@@ -200,6 +270,113 @@ impl Authorizer {
             .map(|p| auth.uniform_for(p, "iam"))
             .collect();
         auth
+    }
+
+    /// SCPs that apply to principals of `account` (none outside the organization and in its
+    /// management account), as [`Authorizer::org_layer`] evaluates them.
+    fn scp_policies(&self, account: &AccountId) -> Vec<PolicyId> {
+        let Some(org) = &self.snap.organization else {
+            return Vec::new();
+        };
+        let computed;
+        let levels = match self.org_levels.get(account) {
+            Some(l) => l,
+            None if !org.is_member(account) || org.is_management(account) => return Vec::new(),
+            None => {
+                computed = org.levels(account);
+                &computed
+            }
+        };
+        levels
+            .iter()
+            .flat_map(|l| org.scps.get(l).into_iter().flatten().copied())
+            .collect()
+    }
+
+    /// Groups principals whose service-wide decisions ([`Authorizer::service_grants`]) are
+    /// necessarily equal up to the names of their policies: same account, partition, kind,
+    /// service-linked status, and boundary and identity policies of the same content (roles
+    /// stamped from one template have equal inline policies under different names), with no
+    /// policy among those or the account's SCPs that reads a principal-specific key. Then
+    /// only the principal context differs, in keys no statement reads. Principals outside
+    /// every class (`None`) are evaluated on their own.
+    fn compute_service_classes(&self) -> Vec<Option<ServiceClass>> {
+        let snap = &*self.snap;
+        // per policy: (content digest, principal-specific)
+        let mut seen: HashMap<PolicyId, ([u8; 32], bool)> = HashMap::new();
+        let mut info = |pid: PolicyId| {
+            *seen.entry(pid).or_insert_with(|| {
+                let pol = snap.policy(pid);
+                (content_digest(pol), principal_specific(pol))
+            })
+        };
+        let mut scp_specific: HashMap<AccountId, bool> = HashMap::new();
+        type Key = (
+            AccountId,
+            String,
+            bool,
+            bool,
+            Option<[u8; 32]>,
+            Vec<[u8; 32]>,
+        );
+        let mut classes: HashMap<Key, u32> = HashMap::new();
+        snap.principal_ids()
+            .map(|p| {
+                let pr = snap.principal(p);
+                let mut pols: Vec<PolicyId> = snap.identity_policies(p).collect();
+                pols.sort_unstable();
+                pols.dedup();
+                let mut keyed = Vec::with_capacity(pols.len());
+                for pid in pols {
+                    let (digest, specific) = info(pid);
+                    if specific {
+                        return None;
+                    }
+                    keyed.push((digest, pid));
+                }
+                keyed.sort_unstable();
+                let boundary = match pr.boundary {
+                    Some(BoundaryRef::Resolved(b)) => {
+                        let (digest, specific) = info(b);
+                        if specific {
+                            return None;
+                        }
+                        Some(digest)
+                    }
+                    _ => None,
+                };
+                let scps = *scp_specific.entry(pr.account.clone()).or_insert_with(|| {
+                    self.scp_policies(&pr.account)
+                        .into_iter()
+                        .any(|pid| principal_specific(snap.policy(pid)))
+                });
+                if scps {
+                    return None;
+                }
+                let key: Key = (
+                    pr.account.clone(),
+                    pr.arn.partition().to_string(),
+                    pr.kind == PrincipalKind::Role,
+                    pr.is_service_linked(),
+                    boundary,
+                    keyed.iter().map(|(d, _)| *d).collect(),
+                );
+                let next = u32::try_from(classes.len()).ok()?;
+                Some(ServiceClass {
+                    id: *classes.entry(key).or_insert(next),
+                    policies: keyed.into_iter().map(|(_, pid)| pid).collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// The service-wide class of `p`: principals of one class get the same
+    /// [`Authorizer::service_grants`], up to the names of their policies.
+    pub fn service_class(&self, p: PrincipalId) -> Option<&ServiceClass> {
+        self.service_classes
+            .get_or_init(|| self.compute_service_classes())
+            .get(p.0 as usize)
+            .and_then(Option::as_ref)
     }
 
     /// Whether every statement that could apply to `p`'s actions of `prefix` (identity,
