@@ -465,6 +465,26 @@ async fn neo4j_gives_the_in_memory_answers_on_the_seed_example_and_a_generated_o
     let n = assert_same(&seed, &neo).await;
     eprintln!("seed example: {n} queries identical");
 
+    // A snapshot of another graph model (an older pathhound's) is refused, not misread.
+    let set_model = |m: Value| {
+        query("MATCH (s:Snapshot {id: $id}) SET s.graphModel = $m RETURN s.id AS id")
+            .param("id", r.snapshot.clone())
+            .param("m", bolt(m))
+    };
+    fetch_rows(neo.graph(), set_model(Value::Null))
+        .await
+        .unwrap();
+    let err = neo
+        .principal_access("arn:aws:iam::123456789012:user/alice")
+        .await
+        .expect_err("an unversioned snapshot is refused");
+    assert!(
+        err.to_string().contains("graph model 1 (unversioned)")
+            && err.to_string().contains("reload the snapshot"),
+        "{err}"
+    );
+    fetch_rows(neo.graph(), set_model(json!(2))).await.unwrap();
+
     let tmp = TempDir::new("conformance");
     let org = memory(&generated_org(&tmp));
     assert!(org.graph().snapshot().principals.len() >= 200);

@@ -1,7 +1,9 @@
 // Registers a snapshot that is being loaded. It stays `status: 'loading'` (and not current)
-// until load/snapshot-commit.cypher switches to it.
+// until load/snapshot-commit.cypher switches to it. `graphModel` is the version of the layout
+// of its nodes and relationships (docs/graph-model.md); readers refuse other versions.
 CREATE (s:Snapshot {
   id: $id,
+  graphModel: $graphModel,
   name: 'snapshot ' + $analysisTime,
   analysisTime: $analysisTime,
   source: $source,

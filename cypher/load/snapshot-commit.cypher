@@ -5,5 +5,5 @@ OPTIONAL MATCH (old:Snapshot {current: true})
 WITH s, collect(old) AS olds
 FOREACH (o IN olds | SET o.current = false)
 SET s.status = 'complete', s.current = true, s.completedAt = datetime(),
-    s.nodes = $nodes, s.relationships = $relationships
+    s.nodes = $nodes, s.relationships = $relationships, s.actions = $actions
 RETURN s.id AS id

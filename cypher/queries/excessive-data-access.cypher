@@ -8,7 +8,7 @@
 MATCH (s:Snapshot)
 WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
 MATCH (p:Principal {snapshot: s.id})-[g:READ_DATA|WRITE_DATA|DELETE_DATA]->(t:Entity)
-WHERE $includeConditional OR NOT g.conditional
+WHERE $includeConditional OR g.conditional IS NULL
 WITH p, g, CASE WHEN t:Resource THEN t.id END AS res
 WITH p,
      collect(DISTINCT res) AS resources,

@@ -8,7 +8,7 @@
 MATCH (s:Snapshot)
 WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
 MATCH (r:Resource {snapshot: s.id})<-[g:READ_DATA|WRITE_DATA|DELETE_DATA]-(h:Entity)
-WHERE $includeConditional OR NOT g.conditional
+WHERE $includeConditional OR g.conditional IS NULL
 WITH r, h, collect(DISTINCT type(g)) AS caps
 WITH r,
      count(h) AS holders,

@@ -8,10 +8,10 @@
 MATCH (s:Snapshot)
 WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
 MATCH (p:Principal {snapshot: s.id})-[g:ADMINISTER {service: 'iam'}]->(t:Entity)
-WHERE $includeConditional OR NOT g.conditional
+WHERE $includeConditional OR g.conditional IS NULL
 RETURN p.name AS principalName, p.id AS principalArn, p.holderType AS principalType,
        'IAM' AS serviceName, 'administer-resource' AS accessCapability,
        CASE WHEN t:Resource THEN t.id ELSE '(service-wide)' END AS resource,
-       g.conditional AS conditional, coalesce(g.conditionKeys, []) AS conditionKeys,
+       coalesce(g.conditional, false) AS conditional, coalesce(g.conditionKeys, []) AS conditionKeys,
        g.viaAccount AS viaAccount, p.grantProvenance[g.prov] AS provenance
 ORDER BY principalArn, resource

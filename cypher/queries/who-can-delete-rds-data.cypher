@@ -6,9 +6,9 @@
 MATCH (s:Snapshot)
 WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
 MATCH (r:Resource {snapshot: s.id})<-[g:DELETE_DATA]-(h:Entity)
-WHERE g.service = 'rds' AND ($includeConditional OR NOT g.conditional)
+WHERE g.service = 'rds' AND ($includeConditional OR g.conditional IS NULL)
 RETURN 'RDS' AS serviceName, r.name AS resourceName, r.id AS resourceArn,
        h.name AS principalName, h.id AS principal, h.holderType AS principalType,
-       'delete-data' AS accessCapability, g.conditional AS conditional,
+       'delete-data' AS accessCapability, coalesce(g.conditional, false) AS conditional,
        g.viaAccount AS viaAccount, h.grantProvenance[g.prov] AS provenance
 ORDER BY resourceArn, principal, viaAccount

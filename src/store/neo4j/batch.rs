@@ -7,7 +7,11 @@
 //!   server looks a node up once per batch, not once per relationship;
 //! - rows are positional lists, grouped by holder, with the few properties queries read;
 //! - provenance (a JSON list of statements) repeats across a holder's grants, so it is stored
-//!   once on the holder (`grantProvenance`) and each relationship keeps its index (`prov`).
+//!   once on the holder (`grantProvenance`) and each relationship keeps its index (`prov`);
+//! - a relationship's properties fit one property record (four small values): the reported
+//!   action is an index (`act`) into the snapshot's action list, and `conditional` is written
+//!   only when true. The action string alone used to take a second record, which with the
+//!   `false` flags measured as ~20% of the server's write cost.
 
 use std::collections::HashMap;
 
@@ -95,6 +99,9 @@ fn list(value: Vec<BoltType>) -> BoltType {
 pub(super) struct GrantBatcher {
     keys: Vec<String>,
     index: HashMap<String, usize>,
+    /// The load's actions, in order of first use; relationships carry their index.
+    actions: Vec<String>,
+    action_index: HashMap<String, usize>,
     groups: Vec<BoltType>,
     rows: usize,
     bytes: usize,
@@ -107,6 +114,8 @@ impl GrantBatcher {
         GrantBatcher {
             keys: Vec::new(),
             index: HashMap::new(),
+            actions: Vec::new(),
+            action_index: HashMap::new(),
             groups: Vec::new(),
             rows: 0,
             bytes: 0,
@@ -124,6 +133,21 @@ impl GrantBatcher {
         self.index.insert(key.to_string(), i);
         self.bytes += key.len() + 4;
         i
+    }
+
+    fn action(&mut self, action: String) -> usize {
+        if let Some(i) = self.action_index.get(&action) {
+            return *i;
+        }
+        let i = self.actions.len();
+        self.actions.push(action.clone());
+        self.action_index.insert(action, i);
+        i
+    }
+
+    /// Every action the relationships so far index (`act`), for the snapshot node.
+    pub fn into_actions(self) -> Vec<String> {
+        self.actions
     }
 
     fn full(&self) -> bool {
@@ -152,19 +176,21 @@ impl GrantBatcher {
         ) in g.rels.into_iter().enumerate()
         {
             let to = self.node(&to);
+            let act = self.action(r.action);
             self.bytes += 24
                 + r.service.len()
-                + r.action.len()
                 + r.condition_keys.iter().map(|k| k.len() + 4).sum::<usize>()
                 + r.via_account.as_ref().map_or(0, String::len);
             part.push(list(vec![
                 int(to),
                 s(cap_type(r.capability)),
                 owned(r.service),
-                BoltType::Boolean(BoltBoolean {
-                    value: r.conditional,
-                }),
-                owned(r.action),
+                if r.conditional {
+                    BoltType::Boolean(BoltBoolean { value: true })
+                } else {
+                    BoltType::Null(BoltNull)
+                },
+                int(act),
                 int(pi),
                 if r.condition_keys.is_empty() {
                     BoltType::Null(BoltNull)
@@ -202,7 +228,7 @@ impl GrantBatcher {
         let keys = list(
             std::mem::take(&mut self.keys)
                 .into_iter()
-                .map(|k| s(&k))
+                .map(owned)
                 .collect(),
         );
         let groups = list(std::mem::take(&mut self.groups));
@@ -300,6 +326,55 @@ mod tests {
         assert_eq!(last.rows, 2);
         assert_eq!(keys(&last), ["p2", "r3", "r2"]);
         assert!(b.take().is_none());
+    }
+
+    /// Rows of a batch as (act, conditional) pairs.
+    fn acts(j: &Job) -> Vec<(i64, Option<bool>)> {
+        let BoltType::List(groups) = &j.params[1].1 else {
+            panic!("groups not a list")
+        };
+        let mut out = Vec::new();
+        for g in &groups.value {
+            let BoltType::List(g) = g else { panic!() };
+            let BoltType::List(rows) = &g.value[2] else {
+                panic!()
+            };
+            for r in &rows.value {
+                let BoltType::List(r) = r else { panic!() };
+                let BoltType::Integer(act) = &r.value[4] else {
+                    panic!("act not an integer")
+                };
+                let cond = match &r.value[3] {
+                    BoltType::Boolean(b) => Some(b.value),
+                    BoltType::Null(_) => None,
+                    _ => panic!("conditional neither true nor null"),
+                };
+                out.push((act.value, cond));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn actions_are_interned_per_load_and_conditional_is_written_only_when_true() {
+        let mut b = GrantBatcher::new(2, 1 << 20);
+        let mut out = Vec::new();
+        let mut put = rel("r2", 0);
+        put.row.action = "s3:PutObject".into();
+        put.row.conditional = true;
+        b.push(
+            Group {
+                from: "p1".into(),
+                provenance: vec!["[]".into()],
+                rels: vec![rel("r1", 0), put, rel("r3", 0)],
+            },
+            &mut out,
+        );
+        out.extend(b.take());
+        assert_eq!(out.len(), 2);
+        assert_eq!(acts(&out[0]), [(0, None), (1, Some(true))]);
+        assert_eq!(acts(&out[1]), [(0, None)]);
+        assert_eq!(b.into_actions(), ["s3:GetObject", "s3:PutObject"]);
     }
 
     #[test]

@@ -507,6 +507,7 @@ pub async fn load(
     let sid = new_snapshot_id(&info.analysis_time);
     let begin = query(BEGIN)
         .param("id", sid.clone())
+        .param("graphModel", super::GRAPH_MODEL)
         .param("analysisTime", info.analysis_time.clone())
         .param("source", info.source.clone())
         .param("accounts", info.accounts as i64)
@@ -543,11 +544,18 @@ pub async fn load(
         )));
     }
     match write_all(graph, store, opts, &sid).await {
-        Ok((nodes, relationships, batches, secs)) => {
+        Ok(Written {
+            nodes,
+            relationships,
+            batches,
+            seconds: secs,
+            actions,
+        }) => {
             let commit = query(COMMIT)
                 .param("id", sid.clone())
                 .param("nodes", nodes as i64)
-                .param("relationships", relationships as i64);
+                .param("relationships", relationships as i64)
+                .param("actions", actions);
             let done: Vec<IdRow> = fetch(graph, commit).await?;
             if done.len() != 1 {
                 return Err(StoreError::Neo4j(format!(
@@ -583,7 +591,7 @@ async fn write_all(
     store: &MemoryStore,
     opts: &LoadOptions,
     sid: &str,
-) -> Result<(usize, usize, usize, f64), StoreError> {
+) -> Result<Written, StoreError> {
     let started = Instant::now();
     let m = store.inner();
     let mut w = Writer {
@@ -615,9 +623,7 @@ async fn write_all(
         let store = store.clone();
         let sid = sid.to_string();
         let opts = opts.clone();
-        tokio::task::spawn_blocking(move || {
-            produce(&store, &sid, &opts, &tx);
-        })
+        tokio::task::spawn_blocking(move || produce(&store, &sid, &opts, &tx))
     };
     let mut failure = None;
     while let Some(job) = rx.recv().await {
@@ -633,22 +639,51 @@ async fn write_all(
         }
     }
     drop(rx);
-    let _ = producer.await;
+    let actions = producer.await;
     if let Some(e) = failure {
         return Err(e);
     }
+    let actions = match actions {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            return Err(StoreError::Internal(
+                "the relationship producer stopped early".into(),
+            ));
+        }
+        Err(e) => {
+            return Err(StoreError::Internal(format!(
+                "the relationship producer failed: {e}"
+            )));
+        }
+    };
     w.finish().await?;
-    Ok((nodes, w.written, w.batches, started.elapsed().as_secs_f64()))
+    Ok(Written {
+        nodes,
+        relationships: w.written,
+        batches: w.batches,
+        seconds: started.elapsed().as_secs_f64(),
+        actions,
+    })
+}
+
+/// What [`write_all`] wrote.
+struct Written {
+    nodes: usize,
+    relationships: usize,
+    batches: usize,
+    seconds: f64,
+    /// The actions capability relationships index, for the snapshot node.
+    actions: Vec<String>,
 }
 
 /// Makes every relationship batch and sends it to `tx`; stops (`None`) when the receiver is
-/// gone.
+/// gone. Returns the actions the capability relationships index (`act`).
 fn produce(
     store: &MemoryStore,
     sid: &str,
     opts: &LoadOptions,
     tx: &tokio::sync::mpsc::Sender<Job>,
-) -> Option<()> {
+) -> Option<Vec<String>> {
     use rayon::prelude::*;
     let send = |job: Job| tx.blocking_send(job).ok();
     let m = store.inner();
@@ -691,7 +726,7 @@ fn produce(
     for job in full.drain(..).chain(gb.take()) {
         send(job)?;
     }
-    Some(())
+    Some(gb.into_actions())
 }
 
 #[derive(serde::Deserialize)]

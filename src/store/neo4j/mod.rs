@@ -33,6 +33,13 @@ use crate::graph::paths::PathRequest;
 use crate::snapshot::{PrincipalId, Warning};
 
 const CURRENT: &str = include_str!("../../../cypher/store/current.cypher");
+
+/// Version of the layout `pathhound load` writes (docs/graph-model.md), recorded on each
+/// snapshot: readers refuse a snapshot of another version rather than misread it. Bump it on
+/// any change that older or newer readers would misread. 2: a capability relationship's
+/// action is an index (`act`) into the snapshot's `actions`, and `conditional` is absent
+/// when false.
+pub(crate) const GRAPH_MODEL: i64 = 2;
 const PRINCIPAL_ACCESS: &str = include_str!("../../../cypher/store/principal-access.cypher");
 const RESOURCE_ACCESS: &str = include_str!("../../../cypher/store/resource-access.cypher");
 const SUMMARY_PRINCIPALS: &str = include_str!("../../../cypher/store/summary-principals.cypher");
@@ -200,6 +207,8 @@ struct IdOnly {
 #[serde(rename_all = "camelCase")]
 struct CurrentRow {
     id: String,
+    /// `None`: loaded before snapshots recorded their graph model.
+    graph_model: Option<i64>,
     analysis_time: String,
     source: Option<String>,
     accounts: i64,
@@ -390,7 +399,16 @@ impl Neo4jStore {
 
     async fn current(&self) -> Result<CurrentRow, StoreError> {
         let mut v: Vec<CurrentRow> = fetch(&self.graph, query(CURRENT)).await?;
-        v.pop().ok_or(StoreError::NoSnapshot)
+        let row = v.pop().ok_or(StoreError::NoSnapshot)?;
+        if row.graph_model != Some(GRAPH_MODEL) {
+            return Err(StoreError::Corrupt(format!(
+                "the current snapshot {} has graph model {}, this pathhound reads model {GRAPH_MODEL}",
+                row.id,
+                row.graph_model
+                    .map_or_else(|| "1 (unversioned)".to_string(), |m| m.to_string())
+            )));
+        }
+        Ok(row)
     }
 
     /// The id of the current snapshot.
