@@ -65,12 +65,16 @@ impl Env {
         self.tool(&["inspect", BUCKET])
     }
     fn export(&self, from: &Path, key: Option<&str>) -> Output {
+        self.export_with(from, key, &[])
+    }
+    fn export_with(&self, from: &Path, key: Option<&str>, extra: &[&str]) -> Output {
         let mut c = Command::new(BIN);
         c.arg("export")
             .arg("--from")
             .arg(from)
             .args(["--to", &format!("s3://{BUCKET}/inbox")])
             .args(["--max-attempts", "2"])
+            .args(extra)
             .envs(self.moto.aws_env());
         if let Some(k) = key {
             c.args(["--kms-key-id", k]);
@@ -360,4 +364,81 @@ fn only_the_last_report_run_is_uploaded() {
         "{}",
         text(&o).1
     );
+}
+
+/// Files at or above `--multipart-threshold-mib` go up in parts (here 11 MiB in 5 MiB parts),
+/// under the customer's key, with the SHA-256 of the whole file; smaller ones in one PUT.
+#[test]
+fn large_files_go_up_in_parts_encrypted_with_the_whole_file_digest() {
+    let Some(env) = Env::start() else { return };
+    let key = env.setup();
+    let dir = Tmp::new("multipart");
+    report(&dir.0, "2024-06-01T12:34:56Z");
+    let listed: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.0.join("report.json")).unwrap()).unwrap();
+    let big = listed["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .find(|p| p.ends_with(".csv"))
+        .unwrap();
+    let len = (11 << 20) + 123;
+    let body: Vec<u8> = (0..len).map(|i| b"pathhound,csv\n"[i % 14]).collect();
+    std::fs::write(dir.0.join(&big), &body).unwrap();
+
+    let o = env.export_with(
+        &dir.0,
+        Some(&key),
+        &["--multipart-threshold-mib", "5", "--part-size-mib", "5"],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let got = env.inspect();
+    let objects = got["objects"].as_object().unwrap();
+    let o = &objects[&format!("inbox/{big}")];
+    assert_eq!(o["size"], len);
+    assert_eq!(o["sha256"].as_str().unwrap(), local_sha(&dir.0, &big));
+    assert_eq!(o["metadata"]["sha256"], o["sha256"]);
+    assert_eq!(o["sse"], "aws:kms");
+    assert_eq!(o["kms_key_id"], key.as_str());
+    // an S3 multipart ETag ends in -<parts>
+    assert!(
+        o["etag"].as_str().unwrap().ends_with("-3\""),
+        "{}",
+        o["etag"]
+    );
+    for (k, o) in objects {
+        assert_eq!(o["kms_key_id"], key.as_str(), "{k}");
+        if o["size"].as_u64().unwrap() < 5 << 20 {
+            assert!(
+                !o["etag"].as_str().unwrap().contains('-'),
+                "{k}: {}",
+                o["etag"]
+            );
+        }
+    }
+    assert_eq!(got["uploads_in_progress"], serde_json::json!([]));
+
+    // refused in the middle of the run: a clear error naming the object, no parts left behind
+    let folder = Path::new(&big)
+        .parent()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    env.tool(&["deny-put", BUCKET, &format!("inbox/{folder}/")]);
+    let o = env.export_with(
+        &dir.0,
+        Some(&key),
+        &["--multipart-threshold-mib", "5", "--part-size-mib", "5"],
+    );
+    let (out, err) = text(&o);
+    env.tool(&["allow-all", BUCKET]);
+    assert!(!o.status.success(), "{out}");
+    assert!(
+        err.contains(&format!("inbox/{folder}/")) && err.contains("run the export again"),
+        "{err}"
+    );
+    assert_eq!(env.inspect()["uploads_in_progress"], serde_json::json!([]));
+    eprintln!("refused multipart upload: {err}");
 }

@@ -303,6 +303,8 @@ fn delivery_options(
         to: to.clone(),
         kms_key_id: Some(key.clone()),
         max_attempts: 5,
+        multipart_threshold_mib: crate::cli::report::MULTIPART_THRESHOLD_MIB,
+        part_size_mib: crate::cli::report::PART_SIZE_MIB,
     };
     Ok((opts, export))
 }

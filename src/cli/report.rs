@@ -105,7 +105,20 @@ pub struct ExportArgs {
     /// Attempts per request before giving up (AWS SDK standard retries, with backoff).
     #[arg(long, default_value_t = 5)]
     pub max_attempts: u32,
+    /// Files of at least this many MiB go up in parts (multipart upload), read from disk a
+    /// part at a time; smaller ones in one PutObject.
+    #[arg(long, default_value_t = MULTIPART_THRESHOLD_MIB, value_parser = clap::value_parser!(u64).range(5..=5_000_000))]
+    pub multipart_threshold_mib: u64,
+    /// Part size in MiB (S3 allows 5 to 5,120; grown when a file would need more than 10,000
+    /// parts).
+    #[arg(long, default_value_t = PART_SIZE_MIB, value_parser = clap::value_parser!(u64).range(5..=5120))]
+    pub part_size_mib: u64,
 }
+
+/// Default of `--multipart-threshold-mib`.
+pub const MULTIPART_THRESHOLD_MIB: u64 = 64;
+/// Default of `--part-size-mib`.
+pub const PART_SIZE_MIB: u64 = 16;
 
 /// Runs `pathhound export`.
 pub fn export(args: ExportArgs) -> anyhow::Result<Result<(), Usage>> {
@@ -125,6 +138,8 @@ pub fn export(args: ExportArgs) -> anyhow::Result<Result<(), Usage>> {
         to,
         kms_key_id: key,
         max_attempts: args.max_attempts,
+        multipart_threshold: args.multipart_threshold_mib << 20,
+        part_size: args.part_size_mib << 20,
     };
     let rt = tokio::runtime::Runtime::new()?;
     match rt.block_on(report::export::run(&opts)) {

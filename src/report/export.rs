@@ -114,6 +114,21 @@ pub struct ExportOptions {
     pub kms_key_id: String,
     /// Attempts per request (SDK standard retry policy); at least 1.
     pub max_attempts: u32,
+    /// Files of at least this many bytes are uploaded in parts, one part in memory at a time.
+    pub multipart_threshold: u64,
+    /// Bytes per part (at least S3's 5 MiB; grown to stay within 10,000 parts).
+    pub part_size: u64,
+}
+
+/// S3's limits on multipart uploads.
+const MIN_PART: u64 = 5 << 20;
+const MAX_PARTS: u64 = 10_000;
+
+/// The part size for a file of `len` bytes: `wanted` (at least 5 MiB), grown in whole MiB so
+/// that the file fits in 10,000 parts.
+fn part_size(len: u64, wanted: u64) -> u64 {
+    let need = len.div_ceil(MAX_PARTS).div_ceil(1 << 20) << 20;
+    wanted.max(MIN_PART).max(need)
 }
 
 /// One uploaded object, in upload order.
@@ -338,24 +353,43 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportManifest, ExportError> {
 
     let mut done: Vec<ExportedObject> = Vec::new();
     for f in &files {
-        let bytes = std::fs::read(&f.path).map_err(|e| ExportError::Io {
+        let io = |e: std::io::Error| ExportError::Io {
             path: f.path.clone(),
             source: e,
-        })?;
+        };
+        let len = std::fs::metadata(&f.path).map_err(io)?.len();
         let key = opts.to.key(&f.rel);
-        let sha = hex::encode(Sha256::digest(&bytes));
-        let len = bytes.len() as u64;
-        put(
-            &s3,
-            bucket,
-            &key,
-            &key_arn,
-            bytes,
-            &sha,
-            content_type(&f.rel),
-        )
-        .await
-        .map_err(|message| upload_error(bucket, &key, message, &done))?;
+        let sent = if len >= opts.multipart_threshold.max(MIN_PART) {
+            // the digest goes into the object's metadata, which is fixed when the upload
+            // starts: one pass to hash, one to upload, a part in memory at a time
+            let sha = sha256_of_file(&f.path).map_err(io)?;
+            let target = Upload {
+                s3: &s3,
+                bucket,
+                key: &key,
+                key_arn: &key_arn,
+                sha: &sha,
+                content_type: content_type(&f.rel),
+            };
+            put_multipart(&target, &f.path, len, part_size(len, opts.part_size))
+                .await
+                .map(|()| sha)
+        } else {
+            let bytes = std::fs::read(&f.path).map_err(io)?;
+            let sha = hex::encode(Sha256::digest(&bytes));
+            put(
+                &s3,
+                bucket,
+                &key,
+                &key_arn,
+                bytes,
+                &sha,
+                content_type(&f.rel),
+            )
+            .await
+            .map(|()| sha)
+        };
+        let sha = sent.map_err(|message| upload_error(bucket, &key, message, &done))?;
         done.push(ExportedObject {
             key,
             sha256: sha,
@@ -424,6 +458,115 @@ fn content_type(rel: &str) -> &'static str {
     }
 }
 
+/// Hex SHA-256 of a file, read in 1 MiB blocks.
+fn sha256_of_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hex::encode(h.finalize()));
+        }
+        h.update(&buf[..n]);
+    }
+}
+
+/// Where and how one object is uploaded.
+struct Upload<'a> {
+    s3: &'a aws_sdk_s3::Client,
+    bucket: &'a str,
+    key: &'a str,
+    key_arn: &'a str,
+    sha: &'a str,
+    content_type: &'a str,
+}
+
+/// Uploads `path` (`len` bytes) in parts of `part` bytes under SSE-KMS; on any failure the
+/// upload is aborted, so S3 keeps no orphaned parts.
+async fn put_multipart(u: &Upload<'_>, path: &Path, len: u64, part: u64) -> Result<(), String> {
+    let created =
+        u.s3.create_multipart_upload()
+            .bucket(u.bucket)
+            .key(u.key)
+            .content_type(u.content_type)
+            .server_side_encryption(ServerSideEncryption::AwsKms)
+            .ssekms_key_id(u.key_arn)
+            .metadata("sha256", u.sha)
+            .send()
+            .await
+            .map_err(|e| format!("CreateMultipartUpload: {}", sdk_err(&e)))?;
+    let id = created
+        .upload_id()
+        .ok_or("CreateMultipartUpload returned no upload id")?
+        .to_string();
+    let result = upload_parts(u, &id, path, len, part).await;
+    if result.is_err() {
+        // best effort: the error that stopped the upload is the one to report
+        let _ =
+            u.s3.abort_multipart_upload()
+                .bucket(u.bucket)
+                .key(u.key)
+                .upload_id(&id)
+                .send()
+                .await;
+    }
+    result
+}
+
+async fn upload_parts(
+    u: &Upload<'_>,
+    id: &str,
+    path: &Path,
+    len: u64,
+    part: u64,
+) -> Result<(), String> {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut parts = Vec::new();
+    let mut offset = 0u64;
+    let mut number = 1i32;
+    while offset < len {
+        let size = part.min(len - offset);
+        let mut buf = vec![0u8; usize::try_from(size).map_err(|e| e.to_string())?];
+        f.read_exact(&mut buf)
+            .map_err(|e| format!("{} (changed while uploading?): {e}", path.display()))?;
+        let sent =
+            u.s3.upload_part()
+                .bucket(u.bucket)
+                .key(u.key)
+                .upload_id(id)
+                .part_number(number)
+                .body(ByteStream::from(buf))
+                .send()
+                .await
+                .map_err(|e| format!("UploadPart {number}: {}", sdk_err(&e)))?;
+        parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(sent.e_tag().map(str::to_string))
+                .build(),
+        );
+        offset += size;
+        number += 1;
+    }
+    u.s3.complete_multipart_upload()
+        .bucket(u.bucket)
+        .key(u.key)
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("CompleteMultipartUpload: {}", sdk_err(&e)))
+}
+
 async fn put(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
@@ -450,6 +593,19 @@ async fn put(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn part_sizes_respect_s3_limits() {
+        const MIB: u64 = 1 << 20;
+        assert_eq!(part_size(100 * MIB, 16 * MIB), 16 * MIB);
+        // never below S3's 5 MiB minimum
+        assert_eq!(part_size(100 * MIB, MIB), 5 * MIB);
+        // a 1 TB file in at most 10,000 parts, in whole MiB
+        let big = 1_000_000 * MIB;
+        let p = part_size(big, 16 * MIB);
+        assert!(big.div_ceil(p) <= MAX_PARTS && p.is_multiple_of(MIB), "{p}");
+        assert_eq!(p, 100 * MIB);
+    }
 
     #[test]
     fn s3_urls() {
