@@ -130,13 +130,14 @@ fn principal_specific_key(key: &str) -> bool {
 
 /// Whether `pol` can decide differently for two principals of one account and kind that both
 /// have it: a condition on a principal-specific key, or a policy variable (in a resource
-/// pattern or a condition value) that may stand for one. Conservative: any `${` counts.
+/// pattern, a condition key or value) that may stand for one. Conservative: any `${` counts.
 fn principal_specific(pol: &crate::policy::Policy) -> bool {
     use crate::policy::model::ResourceSpec;
     pol.statements.iter().any(|st| {
         st.conditions.iter().any(|c| {
             principal_specific_key(&c.key)
-                || (pol.variables && c.values.iter().any(|v| v.contains("${")))
+                || (pol.variables
+                    && (c.key.contains("${") || c.values.iter().any(|v| v.contains("${"))))
         }) || (pol.variables
             && match &st.resource {
                 Some(ResourceSpec::Resource(l)) | Some(ResourceSpec::NotResource(l)) => {
@@ -1033,5 +1034,68 @@ fn add_resource_keys(c: &mut RequestContext, r: &Resource) {
         if matches!(r.kind, ResourceKind::IAMRole | ResourceKind::IAMUser) {
             c.complete_prefix("iam:resourcetag/");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn specific(version: &str, statement: serde_json::Value) -> bool {
+        let doc = json!({"Version": version, "Statement": [statement]});
+        let src = Arc::new(crate::policy::PolicySource::Document { name: "t".into() });
+        let pol = crate::policy::parse_policy(&doc, src, "t").expect("parses");
+        principal_specific(&pol)
+    }
+
+    #[test]
+    fn principal_specific_policies_are_recognized() {
+        let v = "2012-10-17";
+        let allow = |extra: serde_json::Value| {
+            let mut st = json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"});
+            if let (Some(o), Some(e)) = (st.as_object_mut(), extra.as_object()) {
+                o.extend(e.clone());
+            }
+            st
+        };
+        let cond = |op: &str, k: &str, val: &str| allow(json!({"Condition": {op: {k: val}}}));
+        assert!(!specific(v, allow(json!({}))));
+        assert!(!specific(
+            v,
+            cond("StringEquals", "aws:PrincipalAccount", "1")
+        ));
+        assert!(!specific(
+            v,
+            cond("Bool", "aws:MultiFactorAuthPresent", "true")
+        ));
+        assert!(specific(v, cond("StringEquals", "aws:username", "alice")));
+        assert!(specific(v, cond("StringEquals", "aws:userid", "AIDA")));
+        assert!(specific(
+            v,
+            cond("ArnLike", "aws:PrincipalArn", "arn:aws:iam::*:role/x")
+        ));
+        assert!(specific(
+            v,
+            cond("StringEquals", "aws:PrincipalTag/team", "red")
+        ));
+        assert!(specific(v, cond("Null", "aws:PrincipalTag/team", "false")));
+        assert!(specific(
+            v,
+            cond("StringLike", "s3:prefix", "${aws:username}/*")
+        ));
+        assert!(specific(
+            v,
+            cond("StringEquals", "aws:RequestTag/${aws:username}", "x")
+        ));
+        assert!(specific(
+            v,
+            json!({"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/${aws:username}/*"})
+        ));
+        // without Version 2012-10-17, `${..}` is literal text
+        assert!(!specific(
+            "2008-10-17",
+            json!({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/${aws:username}/*"})
+        ));
     }
 }
