@@ -365,8 +365,10 @@ fn rename_permits(
         .collect()
 }
 
-/// How many classes' service-wide grants [`Authorizer::service_grants`] keeps (a class is
-/// tens of kilobytes for an administrator, with a grant per service and capability).
+/// How many classes' service-wide grants [`Authorizer::service_grants`] keeps. An account
+/// has tens of classes and summaries walk a few accounts at a time; 128 was emptied
+/// mid-account (the 10-account summary took 3x as long). An administrator's class is about
+/// 250 KB (a grant per service and capability), most are far smaller.
 const SERVICE_CACHE_CLASSES: usize = 512;
 
 /// How a catalogue resource type addresses `arn`; `buf` holds a derived pattern.
