@@ -161,7 +161,7 @@ impl GrantBatcher {
             return;
         }
         let prov_bytes: usize = g.provenance.iter().map(|p| p.len() + 4).sum();
-        let prov = list(g.provenance.iter().map(|p| s(p)).collect());
+        let prov = list(g.provenance.into_iter().map(owned).collect());
         let mut from = self.node(&g.from);
         self.bytes += prov_bytes;
         let mut part = Vec::new();

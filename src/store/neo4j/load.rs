@@ -535,7 +535,7 @@ pub async fn load(
             store.inner().graph().escalation();
         })
         .await
-        .map_err(|e| StoreError::Neo4j(format!("the escalation analysis failed: {e}")))?;
+        .map_err(|e| StoreError::Internal(format!("the escalation analysis failed: {e}")))?;
     }
     let begun: Vec<IdRow> = fetch(graph, begin).await?;
     if begun.first().map(|r| r.id.as_str()) != Some(sid.as_str()) {

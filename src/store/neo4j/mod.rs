@@ -32,14 +32,14 @@ use crate::escalation::{AdminReason, EscEdge, Escalation, IndirectAdmins, Princi
 use crate::graph::paths::PathRequest;
 use crate::snapshot::{PrincipalId, Warning};
 
-const CURRENT: &str = include_str!("../../../cypher/store/current.cypher");
-
 /// Version of the layout `pathhound load` writes (docs/graph-model.md), recorded on each
 /// snapshot: readers refuse a snapshot of another version rather than misread it. Bump it on
 /// any change that older or newer readers would misread. 2: a capability relationship's
 /// action is an index (`act`) into the snapshot's `actions`, and `conditional` is absent
 /// when false.
 pub(crate) const GRAPH_MODEL: i64 = 2;
+
+const CURRENT: &str = include_str!("../../../cypher/store/current.cypher");
 const PRINCIPAL_ACCESS: &str = include_str!("../../../cypher/store/principal-access.cypher");
 const RESOURCE_ACCESS: &str = include_str!("../../../cypher/store/resource-access.cypher");
 const SUMMARY_PRINCIPALS: &str = include_str!("../../../cypher/store/summary-principals.cypher");
