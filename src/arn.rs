@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-/// Why a string is not an ARN or account ID.
+/// Why a string is not an ARN or account ID (quoting a bounded prefix of it).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ArnError {
     #[error("'{0}' is not an ARN: expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE")]
@@ -27,7 +27,7 @@ impl AccountId {
         if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(AccountId(Arc::from(s)))
         } else {
-            Err(ArnError::NotAnAccountId(s.to_string()))
+            Err(ArnError::NotAnAccountId(crate::text::quote(s)))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -72,7 +72,7 @@ pub struct Arn {
 impl Arn {
     pub fn parse(s: &str) -> Result<Self, ArnError> {
         if !s.starts_with("arn:") || s.len() > u16::MAX as usize {
-            return Err(ArnError::NotAnArn(s.to_string()));
+            return Err(ArnError::NotAnArn(crate::text::quote(s)));
         }
         let mut colons = [0u16; 5];
         let mut n = 0;
@@ -87,7 +87,7 @@ impl Arn {
         }
         if n < 5 || colons[1] == colons[0] + 1 || colons[2] == colons[1] + 1 {
             // partition and service must not be empty
-            return Err(ArnError::NotAnArn(s.to_string()));
+            return Err(ArnError::NotAnArn(crate::text::quote(s)));
         }
         Ok(Arn {
             text: Arc::from(s),

@@ -14,3 +14,4 @@ pub mod report;
 pub mod snapshot;
 pub mod store;
 pub mod synth;
+pub mod text;

@@ -341,11 +341,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(Usage(msg))) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", pathhound::text::one_line(&msg));
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", pathhound::text::one_line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

@@ -28,8 +28,8 @@ pub struct PolicyError {
 impl PolicyError {
     pub fn at(path: &str, message: impl Into<String>) -> Self {
         PolicyError {
-            path: path.to_string(),
-            message: message.into(),
+            path: crate::text::one_line(path),
+            message: crate::text::one_line(&message.into()),
         }
     }
 }

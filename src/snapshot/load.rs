@@ -40,7 +40,7 @@ impl Loader {
                 } else {
                     format!("$.{p}")
                 },
-                message: e.into_inner().to_string(),
+                message: crate::text::one_line(&e.into_inner().to_string()),
             }
         })
     }
@@ -101,7 +101,14 @@ impl Loader {
 /// Loads a snapshot directory. Unknown files are warnings (in `Snapshot::warnings`);
 /// malformed ones are errors naming the file and the JSON path.
 pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
-    load_from(dir, Files::Disk)
+    if !dir.is_dir() {
+        return Err(SnapshotError::NotADirectory(dir.to_path_buf()));
+    }
+    let files = Files::disk(dir).map_err(|source| SnapshotError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    load_from(dir, files)
 }
 
 /// Loads a snapshot held in memory: `files` maps paths relative to the snapshot root
@@ -264,6 +271,30 @@ fn parse_arn(file: &Path, path: String, s: &str) -> Result<Arn, SnapshotError> {
     })
 }
 
+/// An ARN read from an account's folder must name that account (or none, as S3 buckets do):
+/// a principal of account 222 in folder 111 would otherwise gain access through 111's trusts.
+fn parse_own_arn(
+    file: &Path,
+    path: String,
+    s: &str,
+    acct: &AccountId,
+) -> Result<Arn, SnapshotError> {
+    let arn = parse_arn(file, path.clone(), s)?;
+    let named = arn.account_str();
+    if !named.is_empty() && named != acct.as_str() {
+        return Err(SnapshotError::Json {
+            file: file.to_path_buf(),
+            path,
+            message: format!(
+                "{} names account {}, but it is in the folder of account {acct}; put each account's files in the folder named by its ID",
+                crate::text::quote(s),
+                crate::text::quote(named)
+            ),
+        });
+    }
+    Ok(arn)
+}
+
 fn resolve_attached(
     l: &mut Loader,
     file: &Path,
@@ -327,7 +358,7 @@ fn load_principals(
 ) -> Result<(), SnapshotError> {
     let mut group_by_name: HashMap<String, GroupId> = HashMap::new();
     for (i, gd) in g.group_detail_list.iter().enumerate() {
-        let arn = parse_arn(file, format!("$.GroupDetailList[{i}].Arn"), &gd.arn)?;
+        let arn = parse_own_arn(file, format!("$.GroupDetailList[{i}].Arn"), &gd.arn, acct)?;
         let (policies, attached_arns, inline_names) = own_policies(
             l,
             file,
@@ -363,7 +394,7 @@ fn load_principals(
     };
 
     for (i, u) in g.user_detail_list.iter().enumerate() {
-        let arn = parse_arn(file, format!("$.UserDetailList[{i}].Arn"), &u.arn)?;
+        let arn = parse_own_arn(file, format!("$.UserDetailList[{i}].Arn"), &u.arn, acct)?;
         let (policies, attached_arns, inline_names) = own_policies(
             l,
             file,
@@ -407,7 +438,7 @@ fn load_principals(
     }
 
     for (i, r) in g.role_detail_list.iter().enumerate() {
-        let arn = parse_arn(file, format!("$.RoleDetailList[{i}].Arn"), &r.arn)?;
+        let arn = parse_own_arn(file, format!("$.RoleDetailList[{i}].Arn"), &r.arn, acct)?;
         let (policies, attached_arns, inline_names) = own_policies(
             l,
             file,
@@ -602,7 +633,7 @@ struct NewResource<'a> {
 }
 
 fn add_resource_with_policy(l: &mut Loader, n: NewResource<'_>) -> Result<(), SnapshotError> {
-    let arn = parse_arn(n.file, "$".into(), &n.arn)?;
+    let arn = parse_own_arn(n.file, "$".into(), &n.arn, n.account)?;
     if l.snap.resource_by_arn.contains_key(arn.as_str()) {
         l.warn(
             n.file,
