@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use neo4rs::query;
 use pathhound::arn::AccountId;
+use pathhound::cancel::Cancel;
 use pathhound::capability::{Capability, access_surface};
 use pathhound::graph::AccessGraph;
 use pathhound::graph::paths::PathRequest;
@@ -408,8 +409,14 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
     accounts.extend(snap.accounts.keys().cloned().map(Some));
     for a in &accounts {
         for (hops, cap) in [(10, 1000), (2, 3)] {
-            let x = mem.indirect_admins(a.as_ref(), hops, cap).await.unwrap();
-            let y = neo.indirect_admins(a.as_ref(), hops, cap).await.unwrap();
+            let x = mem
+                .indirect_admins(a.as_ref(), hops, cap, &Cancel::never())
+                .await
+                .unwrap();
+            let y = neo
+                .indirect_admins(a.as_ref(), hops, cap, &Cancel::never())
+                .await
+                .unwrap();
             assert_eq!(
                 serde_json::to_string(&x).unwrap(),
                 serde_json::to_string(&y).unwrap(),
@@ -787,7 +794,7 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
             .collect();
         let a = account.map(|a| AccountId::parse(a).unwrap());
         let want: BTreeMap<String, i64> = org
-            .indirect_admins(a.as_ref(), 10, 100_000)
+            .indirect_admins(a.as_ref(), 10, 100_000, &Cancel::never())
             .await
             .unwrap()
             .indirect_admins

@@ -17,6 +17,7 @@ use super::{
     ResourceItem, SnapshotInfo, StaleCredential, Store, StoreError, SummaryFilter,
 };
 use crate::arn::{AccountId, Arn};
+use crate::cancel::Cancel;
 use crate::escalation::{EscEdge, IndirectAdmins};
 use crate::graph::AccessGraph;
 use crate::graph::paths::PathRequest;
@@ -715,16 +716,19 @@ impl Store for MemoryStore {
         account: Option<&AccountId>,
         max_hops: usize,
         max_paths: usize,
+        cancel: &Cancel,
     ) -> Result<IndirectAdmins, StoreError> {
         check_indirect_args(max_hops, max_paths)?;
         let account = account.cloned();
+        let cancel = cancel.clone();
         self.run(move |i| {
-            Ok(i.graph.escalation().indirect_admins(
+            Ok(i.graph.escalation().indirect_admins_in(
                 i.snapshot(),
                 account.as_ref(),
                 max_hops,
                 max_paths,
-            ))
+                &cancel,
+            )?)
         })
         .await
     }

@@ -27,6 +27,7 @@ use super::{
     ResourceFilter, ResourceItem, SnapshotInfo, StaleCredential, Store, StoreError, SummaryFilter,
 };
 use crate::arn::AccountId;
+use crate::cancel::Cancel;
 use crate::capability::catalogue;
 use crate::escalation::{AdminReason, EscEdge, Escalation, IndirectAdmins, PrincipalNames};
 use crate::graph::paths::PathRequest;
@@ -506,7 +507,12 @@ impl Store for Neo4jStore {
     async fn access_paths(&self, req: &PathRequest) -> Result<Value, StoreError> {
         let sid = self.current_id().await?;
         let sub = paths::fetch_subgraph(&self.graph, &sid, req).await?;
-        Ok(crate::graph::paths::answer(&sub, req)?)
+        // CPU-bound: off the async workers, stopped by `req.cancel` when abandoned.
+        let req = req.clone();
+        tokio::task::spawn_blocking(move || crate::graph::paths::answer(&sub, &req))
+            .await
+            .map_err(|e| StoreError::Internal(format!("path search failed: {e}")))?
+            .map_err(StoreError::from)
     }
 
     async fn principal_access(&self, principal: &str) -> Result<Vec<AccessRow>, StoreError> {
@@ -639,11 +645,18 @@ impl Store for Neo4jStore {
         account: Option<&AccountId>,
         max_hops: usize,
         max_paths: usize,
+        cancel: &Cancel,
     ) -> Result<IndirectAdmins, StoreError> {
         check_indirect_args(max_hops, max_paths)?;
         let sid = self.current_id().await?;
         let (esc, names) = self.escalation(&sid).await?;
-        Ok(esc.indirect_admins_in(&names, account, max_hops, max_paths))
+        let (account, cancel) = (account.cloned(), cancel.clone());
+        tokio::task::spawn_blocking(move || {
+            esc.indirect_admins_in(&names, account.as_ref(), max_hops, max_paths, &cancel)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("indirect-admin search failed: {e}")))?
+        .map_err(StoreError::from)
     }
 
     async fn principal(&self, arn: &str) -> Result<PrincipalDetails, StoreError> {
