@@ -319,12 +319,12 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
     for f in &filters {
         let (x, px) = all_pages(PAGE, |p| {
             let f = f.clone();
-            async move { mem.access_summary(&f, &p).await }
+            async move { mem.access_summary(&f, &p, &Cancel::never()).await }
         })
         .await;
         let (y, py) = all_pages(PAGE, |p| {
             let f = f.clone();
-            async move { neo.access_summary(&f, &p).await }
+            async move { neo.access_summary(&f, &p, &Cancel::never()).await }
         })
         .await;
         assert_eq!(x.len(), y.len(), "summary size for {f:?}");
@@ -335,7 +335,7 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
     // the unfiltered summary has rows, and pages really split it
     let (all, pages) = all_pages(PAGE, |p| {
         let f = filters[0].clone();
-        async move { mem.access_summary(&f, &p).await }
+        async move { mem.access_summary(&f, &p, &Cancel::never()).await }
     })
     .await;
     assert!(
@@ -436,13 +436,21 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
                 limit: 25,
             };
             assert_eq!(
-                mem.over_accessible_resources(&q).await.unwrap(),
-                neo.over_accessible_resources(&q).await.unwrap(),
+                mem.over_accessible_resources(&q, &Cancel::never())
+                    .await
+                    .unwrap(),
+                neo.over_accessible_resources(&q, &Cancel::never())
+                    .await
+                    .unwrap(),
                 "{q:?}"
             );
             assert_eq!(
-                mem.excessive_data_access(&q).await.unwrap(),
-                neo.excessive_data_access(&q).await.unwrap(),
+                mem.excessive_data_access(&q, &Cancel::never())
+                    .await
+                    .unwrap(),
+                neo.excessive_data_access(&q, &Cancel::never())
+                    .await
+                    .unwrap(),
                 "{q:?}"
             );
             checks += 2;
@@ -672,6 +680,7 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
                 limit: 10_000,
                 after: None,
             },
+            &Cancel::never(),
         )
         .await
         .unwrap()
@@ -715,11 +724,14 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
     let rows = run_browser(&neo, "over-accessible-data-resources.cypher", &[]).await;
     ran.insert("over-accessible-data-resources.cypher");
     let want = org
-        .over_accessible_resources(&DataQuery {
-            min_count: 1,
-            include_conditional: true,
-            limit: 100,
-        })
+        .over_accessible_resources(
+            &DataQuery {
+                min_count: 1,
+                include_conditional: true,
+                limit: 100,
+            },
+            &Cancel::never(),
+        )
         .await
         .unwrap();
     assert!(!want.is_empty());
@@ -737,11 +749,14 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
     let rows = run_browser(&neo, "excessive-data-access.cypher", &[]).await;
     ran.insert("excessive-data-access.cypher");
     let want = org
-        .excessive_data_access(&DataQuery {
-            min_count: 1,
-            include_conditional: true,
-            limit: 100,
-        })
+        .excessive_data_access(
+            &DataQuery {
+                min_count: 1,
+                include_conditional: true,
+                limit: 100,
+            },
+            &Cancel::never(),
+        )
         .await
         .unwrap();
     assert!(!want.is_empty());

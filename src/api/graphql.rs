@@ -1296,7 +1296,7 @@ impl QueryRoot {
         let m = Matcher::new(filter.unwrap_or_default())?;
         let p = s
             .store
-            .access_summary(&m.store_filter()?, &page(s, first, after)?)
+            .access_summary(&m.store_filter()?, &page(s, first, after)?, &cancel_of(c))
             .await
             .map_err(gql_error)?;
         // Filters the store does not know (resource type) apply here.
@@ -1451,11 +1451,14 @@ impl QueryRoot {
         let limit = page(s, first, None)?.limit;
         let v = s
             .store
-            .over_accessible_resources(&store::DataQuery {
-                min_count: min_holders,
-                include_conditional,
-                limit,
-            })
+            .over_accessible_resources(
+                &store::DataQuery {
+                    min_count: min_holders,
+                    include_conditional,
+                    limit,
+                },
+                &cancel_of(c),
+            )
             .await
             .map_err(gql_error)?;
         Ok(v.into_iter()
@@ -1487,11 +1490,14 @@ impl QueryRoot {
         let limit = page(s, first, None)?.limit;
         let v = s
             .store
-            .excessive_data_access(&store::DataQuery {
-                min_count: min_resources,
-                include_conditional,
-                limit,
-            })
+            .excessive_data_access(
+                &store::DataQuery {
+                    min_count: min_resources,
+                    include_conditional,
+                    limit,
+                },
+                &cancel_of(c),
+            )
             .await
             .map_err(gql_error)?;
         Ok(v.into_iter()

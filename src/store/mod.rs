@@ -437,11 +437,12 @@ pub trait Store: Send + Sync {
     async fn resource_access(&self, resource: &str) -> Result<Vec<AccessRow>, StoreError>;
 
     /// The principal access summary of the whole snapshot, filtered, in (principal, service,
-    /// capability, resource, viaAccount) order.
+    /// capability, resource, viaAccount) order; `Cancelled` once `cancel` is.
     async fn access_summary(
         &self,
         filter: &SummaryFilter,
         page: &PageRequest,
+        cancel: &Cancel,
     ) -> Result<Page<AccessRow>, StoreError>;
 
     /// Admins (of `account`, if given) and every principal with a path to one; `Cancelled`
@@ -474,14 +475,21 @@ pub trait Store: Send + Sync {
     /// Accounts in ID order.
     async fn accounts(&self) -> Result<Vec<AccountItem>, StoreError>;
 
-    /// Data resources by number of holders with data access (most first, then ARN).
+    /// Data resources by number of holders with data access (most first, then ARN);
+    /// `Cancelled` once `cancel` is.
     async fn over_accessible_resources(
         &self,
         q: &DataQuery,
+        cancel: &Cancel,
     ) -> Result<Vec<DataExposure>, StoreError>;
 
-    /// Principals by number of resources they can read, write or delete (most first, then ARN).
-    async fn excessive_data_access(&self, q: &DataQuery) -> Result<Vec<DataReach>, StoreError>;
+    /// Principals by number of resources they can read, write or delete (most first, then
+    /// ARN); `Cancelled` once `cancel` is.
+    async fn excessive_data_access(
+        &self,
+        q: &DataQuery,
+        cancel: &Cancel,
+    ) -> Result<Vec<DataReach>, StoreError>;
 
     /// Active credentials unused for more than `days` days before `as_of` (RFC 3339; default:
     /// the analysis time), sorted by (principal, credential).

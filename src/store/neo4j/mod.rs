@@ -557,6 +557,7 @@ impl Store for Neo4jStore {
         &self,
         filter: &SummaryFilter,
         page: &PageRequest,
+        cancel: &Cancel,
     ) -> Result<Page<AccessRow>, StoreError> {
         super::check_page(page)?;
         let prefixes = super::service_prefixes(filter.service.as_deref(), "service")?;
@@ -584,6 +585,9 @@ impl Store for Neo4jStore {
         let mut items: Vec<AccessRow> = Vec::new();
         let mut more = false;
         'outer: loop {
+            // Async, so an abandoned request's future is dropped; checked anyway, as the
+            // memory store does, between chunks.
+            cancel.check()?;
             let ids: Vec<IdOnly> = fetch(
                 &self.graph,
                 query(SUMMARY_PRINCIPALS)
@@ -871,6 +875,8 @@ impl Store for Neo4jStore {
     async fn over_accessible_resources(
         &self,
         q: &DataQuery,
+        // One query: an abandoned request's future is dropped with it.
+        _cancel: &Cancel,
     ) -> Result<Vec<DataExposure>, StoreError> {
         check_data_query(q)?;
         let sid = self.current_id().await?;
@@ -901,7 +907,12 @@ impl Store for Neo4jStore {
         Ok(rows::rank_exposure(v, q.min_count, q.limit))
     }
 
-    async fn excessive_data_access(&self, q: &DataQuery) -> Result<Vec<DataReach>, StoreError> {
+    async fn excessive_data_access(
+        &self,
+        q: &DataQuery,
+        // One query: an abandoned request's future is dropped with it.
+        _cancel: &Cancel,
+    ) -> Result<Vec<DataReach>, StoreError> {
         check_data_query(q)?;
         let sid = self.current_id().await?;
         let v: Vec<ReachRow> = fetch(
