@@ -4,6 +4,7 @@
 pub mod analyse;
 pub mod api;
 pub mod arn;
+pub mod cancel;
 pub mod capability;
 pub mod collect;
 pub mod demo;

@@ -498,9 +498,14 @@ async fn deep_and_costly_queries_are_refused() {
     assert!(m.contains("nested too deep"), "{body}");
     // 500 principals with 6 fields each: 3,000 > 2,000.
     let costly = "{ principals(first: 500) { nodes { arn name account isAdmin isIndirectAdmin principalType } } }";
-    let (_, body) = s.graphql(None, costly, json!({})).await;
-    let m = body["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(m.contains("complex"), "{body}");
+    let (status, body) = s.graphql(None, costly, json!({})).await;
+    assert_eq!(status, 400, "{body}");
+    let m = body["message"].as_str().unwrap_or_default();
+    assert!(
+        m.contains("costs 3500 and limits.maxQueryComplexity is 2000"),
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX");
     let cheap = "{ principals(first: 100) { nodes { arn name account isAdmin isIndirectAdmin principalType } } }";
     let (_, body) = s.graphql(None, cheap, json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");

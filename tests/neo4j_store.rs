@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use neo4rs::query;
 use pathhound::arn::AccountId;
+use pathhound::cancel::Cancel;
 use pathhound::capability::{Capability, access_surface};
 use pathhound::graph::AccessGraph;
 use pathhound::graph::paths::PathRequest;
@@ -318,12 +319,12 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
     for f in &filters {
         let (x, px) = all_pages(PAGE, |p| {
             let f = f.clone();
-            async move { mem.access_summary(&f, &p).await }
+            async move { mem.access_summary(&f, &p, &Cancel::never()).await }
         })
         .await;
         let (y, py) = all_pages(PAGE, |p| {
             let f = f.clone();
-            async move { neo.access_summary(&f, &p).await }
+            async move { neo.access_summary(&f, &p, &Cancel::never()).await }
         })
         .await;
         assert_eq!(x.len(), y.len(), "summary size for {f:?}");
@@ -334,7 +335,7 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
     // the unfiltered summary has rows, and pages really split it
     let (all, pages) = all_pages(PAGE, |p| {
         let f = filters[0].clone();
-        async move { mem.access_summary(&f, &p).await }
+        async move { mem.access_summary(&f, &p, &Cancel::never()).await }
     })
     .await;
     assert!(
@@ -408,8 +409,14 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
     accounts.extend(snap.accounts.keys().cloned().map(Some));
     for a in &accounts {
         for (hops, cap) in [(10, 1000), (2, 3)] {
-            let x = mem.indirect_admins(a.as_ref(), hops, cap).await.unwrap();
-            let y = neo.indirect_admins(a.as_ref(), hops, cap).await.unwrap();
+            let x = mem
+                .indirect_admins(a.as_ref(), hops, cap, &Cancel::never())
+                .await
+                .unwrap();
+            let y = neo
+                .indirect_admins(a.as_ref(), hops, cap, &Cancel::never())
+                .await
+                .unwrap();
             assert_eq!(
                 serde_json::to_string(&x).unwrap(),
                 serde_json::to_string(&y).unwrap(),
@@ -429,13 +436,21 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
                 limit: 25,
             };
             assert_eq!(
-                mem.over_accessible_resources(&q).await.unwrap(),
-                neo.over_accessible_resources(&q).await.unwrap(),
+                mem.over_accessible_resources(&q, &Cancel::never())
+                    .await
+                    .unwrap(),
+                neo.over_accessible_resources(&q, &Cancel::never())
+                    .await
+                    .unwrap(),
                 "{q:?}"
             );
             assert_eq!(
-                mem.excessive_data_access(&q).await.unwrap(),
-                neo.excessive_data_access(&q).await.unwrap(),
+                mem.excessive_data_access(&q, &Cancel::never())
+                    .await
+                    .unwrap(),
+                neo.excessive_data_access(&q, &Cancel::never())
+                    .await
+                    .unwrap(),
                 "{q:?}"
             );
             checks += 2;
@@ -665,6 +680,7 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
                 limit: 10_000,
                 after: None,
             },
+            &Cancel::never(),
         )
         .await
         .unwrap()
@@ -708,11 +724,14 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
     let rows = run_browser(&neo, "over-accessible-data-resources.cypher", &[]).await;
     ran.insert("over-accessible-data-resources.cypher");
     let want = org
-        .over_accessible_resources(&DataQuery {
-            min_count: 1,
-            include_conditional: true,
-            limit: 100,
-        })
+        .over_accessible_resources(
+            &DataQuery {
+                min_count: 1,
+                include_conditional: true,
+                limit: 100,
+            },
+            &Cancel::never(),
+        )
         .await
         .unwrap();
     assert!(!want.is_empty());
@@ -730,11 +749,14 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
     let rows = run_browser(&neo, "excessive-data-access.cypher", &[]).await;
     ran.insert("excessive-data-access.cypher");
     let want = org
-        .excessive_data_access(&DataQuery {
-            min_count: 1,
-            include_conditional: true,
-            limit: 100,
-        })
+        .excessive_data_access(
+            &DataQuery {
+                min_count: 1,
+                include_conditional: true,
+                limit: 100,
+            },
+            &Cancel::never(),
+        )
         .await
         .unwrap();
     assert!(!want.is_empty());
@@ -787,7 +809,7 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
             .collect();
         let a = account.map(|a| AccountId::parse(a).unwrap());
         let want: BTreeMap<String, i64> = org
-            .indirect_admins(a.as_ref(), 10, 100_000)
+            .indirect_admins(a.as_ref(), 10, 100_000, &Cancel::never())
             .await
             .unwrap()
             .indirect_admins

@@ -12,6 +12,9 @@ use super::auth::{Grant, Key, KeyRing, Scope};
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Limits {
+    /// Largest cost of one access-path request (REST or GraphQL), counted before any work:
+    /// distinct resources × `maxAccessPathNodes`.
+    pub max_access_path_cost: usize,
     /// Deepest GraphQL selection accepted.
     pub max_query_depth: usize,
     /// Largest GraphQL query complexity (each field counts 1, list fields `first` times).
@@ -31,6 +34,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
+            max_access_path_cost: 5_000,
             max_query_depth: 12,
             max_query_complexity: 20_000,
             max_body_bytes: 256 * 1024,
@@ -151,6 +155,7 @@ impl Config {
         })?;
         let l = &raw.limits;
         for (name, v, lo, hi) in [
+            ("maxAccessPathCost", l.max_access_path_cost, 1, 100_000_000),
             ("maxQueryDepth", l.max_query_depth, 2, 64),
             ("maxQueryComplexity", l.max_query_complexity, 10, 10_000_000),
             ("maxBodyBytes", l.max_body_bytes, 1024, 64 * 1024 * 1024),

@@ -19,6 +19,7 @@ use tokio::sync::OnceCell;
 
 use super::{AppState, KeyName, Limits, json_message};
 use crate::arn::AccountId;
+use crate::cancel::Cancel;
 use crate::capability::Capability;
 use crate::graph::paths::PathRequest;
 use crate::snapshot::PrincipalKind;
@@ -72,10 +73,107 @@ pub fn build_schema(store: Arc<dyn Store>, limits: &Limits) -> PathhoundSchema {
             store,
             limits: limits.clone(),
         })
+        .extension(PerRequest {
+            max_complexity: limits.max_query_complexity,
+        })
         .limit_depth(limits.max_query_depth)
-        .limit_complexity(limits.max_query_complexity)
         .limit_recursive_depth(64)
         .finish()
+}
+
+/// The `code` extension of the error refusing a query over `maxQueryComplexity`.
+pub const TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+
+/// Ceiling of one field's cost, so that sums of costs never overflow.
+const COST_CEILING: usize = 1 << 40;
+
+/// A field's cost: `factor` times its selection's (list length, paths asked for, …).
+fn cost(factor: usize, child_complexity: usize) -> usize {
+    factor.saturating_mul(child_complexity).min(COST_CEILING)
+}
+
+/// The message of a query refused before execution for its cost, if `resp` is one: the
+/// handler answers it 400.
+pub fn refused_for_cost(resp: &async_graphql::Response) -> Option<&str> {
+    if !matches!(resp.data, async_graphql::Value::Null) {
+        return None;
+    }
+    resp.errors
+        .iter()
+        .find(|e| {
+            e.extensions.as_ref().is_some_and(|x| {
+                x.get("code")
+                    .is_some_and(|c| *c == async_graphql::Value::from(TOO_COMPLEX))
+            })
+        })
+        .map(|e| e.message.as_str())
+}
+
+/// Per request: checks the query's cost before any resolver runs (the message names the
+/// limit and the cost; every alias counts), and gives resolvers a [`Cancel`] token that is
+/// cancelled when the execution ends or is dropped (the handler's timeout, a client gone),
+/// so that store work on the blocking pool stops with the request.
+struct PerRequest {
+    max_complexity: usize,
+}
+
+impl async_graphql::extensions::ExtensionFactory for PerRequest {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(RequestGuard {
+            cancel: Cancel::cancellable(),
+            max_complexity: self.max_complexity,
+        })
+    }
+}
+
+struct RequestGuard {
+    cancel: Cancel,
+    max_complexity: usize,
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for RequestGuard {
+    async fn prepare_request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: async_graphql::extensions::NextPrepareRequest<'_>,
+    ) -> async_graphql::ServerResult<async_graphql::Request> {
+        next.run(ctx, request.data(self.cancel.clone())).await
+    }
+
+    async fn validation(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextValidation<'_>,
+    ) -> Result<async_graphql::ValidationResult, Vec<async_graphql::ServerError>> {
+        let r = next.run(ctx).await?;
+        if r.complexity > self.max_complexity {
+            let mut e = async_graphql::ServerError::new(
+                format!(
+                    "Query is too complex: it costs {} and limits.maxQueryComplexity is {}. Each field counts 1 and every alias separately; a list counts `first` times its selection, indirectAdmins and adminPaths maxPaths times theirs, access paths resources × maxAccessPathNodes times theirs. Ask for less per request.",
+                    r.complexity, self.max_complexity
+                ),
+                None,
+            );
+            let mut ext = async_graphql::ErrorExtensionValues::default();
+            ext.set("code", TOO_COMPLEX);
+            e.extensions = Some(ext);
+            return Err(vec![e]);
+        }
+        Ok(r)
+    }
+}
+
+/// The request's cancellation token ([`Cancel::never`] outside a served request).
+fn cancel_of(c: &Context<'_>) -> Cancel {
+    c.data_opt::<Cancel>().cloned().unwrap_or_default()
 }
 
 /// The SDL of the schema (what `graphql/schema.graphql` holds).
@@ -456,7 +554,9 @@ impl Principal {
             .map(Into::into)
             .collect())
     }
-    /// Its paths to admins (empty unless it is an indirect admin), shortest first.
+    /// Its paths to admins (empty unless it is an indirect admin), shortest first. Costs
+    /// `maxPaths` times its selection in the query complexity.
+    #[graphql(complexity = "cost(max_paths.clamp(1, 1000), child_complexity)")]
     async fn admin_paths(
         &self,
         c: &Context<'_>,
@@ -468,7 +568,7 @@ impl Principal {
         check_range("maxPaths", max_paths, 1, 1000)?;
         let all = s
             .store
-            .indirect_admins(None, max_hops, max_paths)
+            .indirect_admins(None, max_hops, max_paths, &cancel_of(c))
             .await
             .map_err(gql_error)?;
         Ok(all
@@ -529,7 +629,11 @@ impl Resource {
             .map(Into::into)
             .collect())
     }
-    /// Access paths to it (seed 001's semantics).
+    /// Access paths to it (seed 001's semantics). Costs `maxAccessPathNodes` times its
+    /// selection in the query complexity.
+    #[graphql(
+        complexity = "cost(max_access_path_nodes.unwrap_or(10).clamp(1, 15) as usize, child_complexity)"
+    )]
     async fn access_paths(
         &self,
         c: &Context<'_>,
@@ -548,7 +652,7 @@ impl Resource {
             max_access_path_nodes,
             include_escalation_edges,
         };
-        let mut v = access_paths(ctx(c)?, input).await?;
+        let mut v = access_paths(ctx(c)?, input, cancel_of(c)).await?;
         v.pop()
             .ok_or_else(|| user_error("resourceIds", "no answer for the resource"))
     }
@@ -979,6 +1083,7 @@ fn page(s: &Ctx, first: i32, after: Option<String>) -> GResult<PageRequest> {
 async fn access_paths(
     s: &Ctx,
     input: ResourceAccessPathsInput,
+    cancel: Cancel,
 ) -> GResult<Vec<ResourceAccessPaths>> {
     let caps: Vec<&str> = input
         .principal_access_capabilities
@@ -999,7 +1104,10 @@ async fn access_paths(
         body["maxAccessPathNodes"] = serde_json::json!(n);
     }
     let mut req = PathRequest::from_json(&body).map_err(|e| gql_error(e.into()))?;
+    req.check_cost(s.limits.max_access_path_cost)
+        .map_err(|e| gql_error(e.into()))?;
     req.path_cap = s.limits.max_paths_per_resource;
+    req.cancel = cancel;
     let v = s.store.access_paths(&req).await.map_err(gql_error)?;
     let services = req.filter.services.clone();
     let map = v
@@ -1117,7 +1225,7 @@ impl QueryRoot {
     }
 
     /// Principals in ARN order.
-    #[graphql(complexity = "(first.max(1) as usize) * child_complexity")]
+    #[graphql(complexity = "cost(first.max(1) as usize, child_complexity)")]
     async fn principals(
         &self,
         c: &Context<'_>,
@@ -1148,7 +1256,7 @@ impl QueryRoot {
     }
 
     /// Resources in ARN order.
-    #[graphql(complexity = "(first.max(1) as usize) * child_complexity")]
+    #[graphql(complexity = "cost(first.max(1) as usize, child_complexity)")]
     async fn resources(
         &self,
         c: &Context<'_>,
@@ -1176,7 +1284,7 @@ impl QueryRoot {
 
     /// The principal access summary (k9's PAS): grants in (principal, service, capability,
     /// resource) order.
-    #[graphql(complexity = "(first.max(1) as usize) * child_complexity")]
+    #[graphql(complexity = "cost(first.max(1) as usize, child_complexity)")]
     async fn principal_access_summaries(
         &self,
         c: &Context<'_>,
@@ -1188,7 +1296,7 @@ impl QueryRoot {
         let m = Matcher::new(filter.unwrap_or_default())?;
         let p = s
             .store
-            .access_summary(&m.store_filter()?, &page(s, first, after)?)
+            .access_summary(&m.store_filter()?, &page(s, first, after)?, &cancel_of(c))
             .await
             .map_err(gql_error)?;
         // Filters the store does not know (resource type) apply here.
@@ -1206,7 +1314,7 @@ impl QueryRoot {
     /// The resource access summary (k9's RAS): grants in (resource, holder) order, holders
     /// including trusted accounts, outsiders and anyone. A page may hold fewer than `first`
     /// grants when many resources had none matching; follow `endCursor`.
-    #[graphql(complexity = "(first.max(1) as usize) * child_complexity")]
+    #[graphql(complexity = "cost(first.max(1) as usize, child_complexity)")]
     async fn resource_access_summaries(
         &self,
         c: &Context<'_>,
@@ -1283,17 +1391,24 @@ impl QueryRoot {
         })
     }
 
-    /// Resource access paths with seed 001's semantics, one entry per requested resource.
+    /// Resource access paths with seed 001's semantics, one entry per distinct requested
+    /// resource. Costs resources × `maxAccessPathNodes` times its selection in the query
+    /// complexity.
+    #[graphql(
+        complexity = "cost(input.resource_ids.len().max(1).saturating_mul(input.max_access_path_nodes.unwrap_or(10).clamp(1, 15) as usize), child_complexity)"
+    )]
     async fn resource_access_paths(
         &self,
         c: &Context<'_>,
         input: ResourceAccessPathsInput,
     ) -> GResult<Vec<ResourceAccessPaths>> {
-        access_paths(ctx(c)?, input).await
+        access_paths(ctx(c)?, input, cancel_of(c)).await
     }
 
     /// Admins (of `accountId`, if given) and every principal with a path to one through role
-    /// assumption and privilege-escalation primitives, shortest paths first.
+    /// assumption and privilege-escalation primitives, shortest paths first. Costs `maxPaths`
+    /// times its selection in the query complexity.
+    #[graphql(complexity = "cost(max_paths.clamp(1, 1000), child_complexity)")]
     async fn indirect_admins(
         &self,
         c: &Context<'_>,
@@ -1306,7 +1421,7 @@ impl QueryRoot {
         let a = account("accountId", &account_id)?;
         let r = ctx(c)?
             .store
-            .indirect_admins(a.as_ref(), max_hops, max_paths)
+            .indirect_admins(a.as_ref(), max_hops, max_paths, &cancel_of(c))
             .await
             .map_err(gql_error)?;
         Ok(IndirectAdmins {
@@ -1336,11 +1451,14 @@ impl QueryRoot {
         let limit = page(s, first, None)?.limit;
         let v = s
             .store
-            .over_accessible_resources(&store::DataQuery {
-                min_count: min_holders,
-                include_conditional,
-                limit,
-            })
+            .over_accessible_resources(
+                &store::DataQuery {
+                    min_count: min_holders,
+                    include_conditional,
+                    limit,
+                },
+                &cancel_of(c),
+            )
             .await
             .map_err(gql_error)?;
         Ok(v.into_iter()
@@ -1372,11 +1490,14 @@ impl QueryRoot {
         let limit = page(s, first, None)?.limit;
         let v = s
             .store
-            .excessive_data_access(&store::DataQuery {
-                min_count: min_resources,
-                include_conditional,
-                limit,
-            })
+            .excessive_data_access(
+                &store::DataQuery {
+                    min_count: min_resources,
+                    include_conditional,
+                    limit,
+                },
+                &cancel_of(c),
+            )
             .await
             .map_err(gql_error)?;
         Ok(v.into_iter()
@@ -1477,7 +1598,13 @@ pub async fn graphql_handler(
             if resp.is_err() {
                 s.metrics.graphql_error();
             }
-            GraphQLResponse::from(resp).into_response()
+            match refused_for_cost(&resp) {
+                Some(m) => super::json_response(
+                    StatusCode::BAD_REQUEST,
+                    &serde_json::json!({"message": m, "errors": resp.errors}),
+                ),
+                None => GraphQLResponse::from(resp).into_response(),
+            }
         }
         Err(_) => s.timed_out(),
     };

@@ -3,8 +3,10 @@
 //!
 //! Checks, in order: the key (401), the path parameters (400), the key's grant for that
 //! partner, customer and account (403, seed 001's message), `Content-Type` (400), the body
-//! (400, naming the field), that every resource belongs to the account (400), then answers
-//! with seed 001's body.
+//! (400, naming the field; repeated `resourceIds` are merged, and a request whose cost,
+//! distinct resources × `maxAccessPathNodes`, exceeds `limits.maxAccessPathCost` is refused
+//! before any work), that every resource belongs to the account (400), then answers with
+//! seed 001's body. Work abandoned at the timeout (or when the client leaves) stops.
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use axum::response::Response;
 
 use super::{AppState, KeyName, json_message, store_error};
 use crate::arn::Arn;
+use crate::cancel::Cancel;
 use crate::graph::paths::PathRequest;
 use crate::snapshot::ResourceKind;
 use crate::store::{PageRequest, ResourceFilter, Store, StoreError};
@@ -149,17 +152,18 @@ pub async fn resource_access_paths(
         Ok(r) => r,
         Err(e) => return with_key(json_message(StatusCode::BAD_REQUEST, &e.to_string())),
     };
+    if let Err(e) = req.check_cost(s.limits.max_access_path_cost) {
+        return with_key(json_message(StatusCode::BAD_REQUEST, &e.to_string()));
+    }
     req.path_cap = s.limits.max_paths_per_resource;
+    // Dropped with this handler's future (answered, timed out, client gone): the search on
+    // the blocking pool stops at its next step instead of running to the end.
+    req.cancel = Cancel::cancellable();
+    let _stop = req.cancel.guard();
     // 6. Every resource is the account's, so a key for one account learns nothing of another.
     let work = async {
         for (i, arn) in req.resources.iter().enumerate() {
-            check_in_account(
-                s.store.as_ref(),
-                arn,
-                &account,
-                &format!("resourceIds[{i}]"),
-            )
-            .await?;
+            check_in_account(s.store.as_ref(), arn, &account, &req.resource_field(i)).await?;
         }
         s.store.access_paths(&req).await
     };
@@ -169,6 +173,7 @@ pub async fn resource_access_paths(
     };
     match out {
         Ok(v) => with_key(super::json_response(StatusCode::OK, &v)),
+        Err(StoreError::Cancelled(_)) => with_key(s.timed_out()),
         Err(e) => with_key(store_error(&e)),
     }
 }

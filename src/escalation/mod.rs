@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::analyse::{Authorizer, Overrides};
 use crate::arn::AccountId;
+use crate::cancel::{Cancel, Cancelled};
 use crate::graph::{AccessGraph, CapFilter, Node};
 use crate::policy::{Decision, KeySet, Outcome, Provenance, RequestContext, Target, Tri};
 use crate::snapshot::{PrincipalId, PrincipalKind, ResourceId, Snapshot};
@@ -296,17 +297,35 @@ impl Escalation {
         max_hops: usize,
         cap: usize,
     ) -> IndirectAdmins {
-        self.indirect_admins_in(snap, account, max_hops, cap)
+        let Ok(r) = self.enumerate(snap, account, max_hops, cap, &|| {
+            Ok::<(), std::convert::Infallible>(())
+        });
+        r
     }
 
-    /// [`Escalation::indirect_admins`] with principals' ARNs and accounts from `names`.
+    /// [`Escalation::indirect_admins`] with principals' ARNs and accounts from `names`,
+    /// stopped with `Err(Cancelled)` as soon as `cancel` is cancelled.
     pub fn indirect_admins_in<N: PrincipalNames + ?Sized>(
         &self,
         names: &N,
         account: Option<&AccountId>,
         max_hops: usize,
         cap: usize,
-    ) -> IndirectAdmins {
+        cancel: &Cancel,
+    ) -> Result<IndirectAdmins, Cancelled> {
+        self.enumerate(names, account, max_hops, cap, &|| cancel.check())
+    }
+
+    /// The enumeration, calling `check` at every step of the path search (each step is one
+    /// edge tried, so a search abandoned midway stops within microseconds).
+    fn enumerate<N: PrincipalNames + ?Sized, E>(
+        &self,
+        names: &N,
+        account: Option<&AccountId>,
+        max_hops: usize,
+        cap: usize,
+        check: &dyn Fn() -> Result<(), E>,
+    ) -> Result<IndirectAdmins, E> {
         let is_target_admin = |p: PrincipalId| {
             self.admins.contains_key(&p) && account.is_none_or(|a| names.account(p) == a.as_str())
         };
@@ -354,6 +373,7 @@ impl Escalation {
         candidates.sort_by(|a, b| names.arn(*a).cmp(names.arn(*b)));
         let mut out = Vec::new();
         for p in candidates {
+            check()?;
             let mut paths: Vec<Vec<usize>> = Vec::new();
             let mut capped = false;
             let mut stack: Vec<usize> = Vec::new();
@@ -365,11 +385,12 @@ impl Escalation {
                 cap,
                 &is_target_admin,
                 &terminal_ok,
+                check,
                 &mut stack,
                 &mut on,
                 &mut paths,
                 &mut capped,
-            );
+            )?;
             if paths.is_empty() {
                 continue;
             }
@@ -410,7 +431,7 @@ impl Escalation {
                 paths_capped: capped,
             });
         }
-        IndirectAdmins {
+        Ok(IndirectAdmins {
             admins: self
                 .admins
                 .keys()
@@ -420,11 +441,11 @@ impl Escalation {
                 .into_iter()
                 .collect(),
             indirect_admins: out,
-        }
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn dfs(
+    fn dfs<E>(
         &self,
         at: PrincipalId,
         dist: &HashMap<PrincipalId, usize>,
@@ -432,19 +453,21 @@ impl Escalation {
         cap: usize,
         is_admin: &dyn Fn(PrincipalId) -> bool,
         terminal_ok: &dyn Fn(&EscEdge) -> bool,
+        check: &dyn Fn() -> Result<(), E>,
         stack: &mut Vec<usize>,
         on: &mut BTreeSet<PrincipalId>,
         paths: &mut Vec<Vec<usize>>,
         capped: &mut bool,
-    ) {
+    ) -> Result<(), E> {
         for &i in self.out.get(&at).into_iter().flatten() {
+            check()?;
             if paths.len() >= cap {
                 *capped = true;
-                return;
+                return Ok(());
             }
             let e = &self.edges[i];
             if stack.len() + 1 > max_hops {
-                return;
+                return Ok(());
             }
             if terminal_ok(e) || is_admin(e.to) {
                 stack.push(i);
@@ -468,14 +491,16 @@ impl Escalation {
                 cap,
                 is_admin,
                 terminal_ok,
+                check,
                 stack,
                 on,
                 paths,
                 capped,
-            );
+            )?;
             on.remove(&e.to);
             stack.pop();
         }
+        Ok(())
     }
 }
 
@@ -521,4 +546,86 @@ pub struct IndirectAdmin {
 pub struct IndirectAdmins {
     pub admins: Vec<String>,
     pub indirect_admins: Vec<IndirectAdmin>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// Principals 1..n of account 111 that can all escalate into each other, and principal
+    /// 0, an admin they can all reach: the simple paths to it explode with `maxHops`.
+    /// The token is cancelled at the `cancel_at`-th account lookup (one per edge tried).
+    struct Names {
+        lookups: Cell<usize>,
+        cancel_at: usize,
+        cancel: Cancel,
+    }
+
+    impl PrincipalNames for Names {
+        fn arn(&self, _: PrincipalId) -> &str {
+            "arn:aws:iam::111111111111:user/u"
+        }
+        fn account(&self, _: PrincipalId) -> &str {
+            self.lookups.set(self.lookups.get() + 1);
+            if self.lookups.get() == self.cancel_at {
+                self.cancel.cancel();
+            }
+            "111111111111"
+        }
+    }
+
+    fn clique(n: u32) -> Escalation {
+        let edge = |from: u32, to: u32| EscEdge {
+            from: PrincipalId(from),
+            to: PrincipalId(to),
+            via: "AssumeRole".into(),
+            conditional: false,
+            condition_keys: KeySet::new(),
+            requires: None,
+            terminal: false,
+            permits: Vec::new(),
+        };
+        let mut edges = Vec::new();
+        for a in 1..n {
+            for b in 0..n {
+                if a != b {
+                    edges.push(edge(a, b));
+                }
+            }
+        }
+        let admin = AdminReason {
+            via: "AdministratorAccess".into(),
+            conditional: false,
+            permits: Vec::new(),
+        };
+        Escalation::from_parts(BTreeMap::from([(PrincipalId(0), admin)]), edges)
+    }
+
+    #[test]
+    fn a_cancelled_indirect_admin_search_stops_at_its_next_step() {
+        let esc = clique(9);
+        let account = AccountId::parse("111111111111").expect("an account ID");
+        let cancel = Cancel::cancellable();
+        let names = Names {
+            lookups: Cell::new(0),
+            cancel_at: 500,
+            cancel: cancel.clone(),
+        };
+        let r = esc.indirect_admins_in(&names, Some(&account), 20, 100_000, &cancel);
+        assert!(matches!(r, Err(Cancelled)));
+        assert!(names.lookups.get() <= 502, "{}", names.lookups.get());
+        // Never cancelled, the same search goes on far beyond.
+        let never = Names {
+            lookups: Cell::new(0),
+            cancel_at: 0,
+            cancel: Cancel::never(),
+        };
+        let r = esc
+            .indirect_admins_in(&never, Some(&account), 20, 1_000, &Cancel::never())
+            .expect("not cancelled");
+        assert_eq!(r.indirect_admins.len(), 8);
+        assert!(never.lookups.get() > 5_000, "{}", never.lookups.get());
+    }
 }

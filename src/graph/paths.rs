@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use super::{AccessGraph, CapFilter, Node};
 use crate::arn::AccountId;
 use crate::arn::Arn;
+use crate::cancel::{Cancel, Cancelled};
 use crate::capability::{CapSet, Capability, access_surface, catalogue};
 use crate::snapshot::{PrincipalKind, ResourceId, ResourceKind};
 
@@ -31,6 +32,15 @@ pub struct RequestError {
     pub message: String,
 }
 
+/// Why a path request got no answer: it is invalid, or it was abandoned mid-search.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PathError {
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+}
+
 fn bad(field: &str, message: impl Into<String>) -> RequestError {
     RequestError {
         field: field.to_string(),
@@ -41,7 +51,11 @@ fn bad(field: &str, message: impl Into<String>) -> RequestError {
 /// A validated access-path request.
 #[derive(Clone, Debug)]
 pub struct PathRequest {
+    /// The distinct requested resources, in first-seen order (a repeated id is answered
+    /// once, under its one key of the answer map).
     pub resources: Vec<Arn>,
+    /// The index in `resourceIds` of each of `resources`, for errors.
+    positions: Vec<usize>,
     pub service: String,
     pub filter: CapFilter,
     pub max_nodes: usize,
@@ -49,6 +63,8 @@ pub struct PathRequest {
     /// Also follow privilege-escalation edges into principals (off by default, so seed 001's
     /// answers stay exact).
     pub include_escalation: bool,
+    /// Stops the search when its request is abandoned ([`Cancel::never`] from `from_json`).
+    pub cancel: Cancel,
 }
 
 impl PathRequest {
@@ -87,14 +103,20 @@ impl PathRequest {
             Some(Value::Array(a)) => a,
             Some(_) => return Err(bad("resourceIds", "must be a list of resource ARNs")),
         };
-        let mut resources = Vec::with_capacity(ids.len());
+        let mut resources = Vec::new();
+        let mut positions = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for (i, x) in ids.iter().enumerate() {
             let s = x
                 .as_str()
                 .ok_or_else(|| bad(&format!("resourceIds[{i}]"), "must be a string"))?;
+            if !seen.insert(s) {
+                continue;
+            }
             let arn =
                 Arn::parse(s).map_err(|e| bad(&format!("resourceIds[{i}]"), e.to_string()))?;
             resources.push(arn);
+            positions.push(i);
         }
         let service = match obj.get("service") {
             None => {
@@ -188,6 +210,7 @@ impl PathRequest {
         };
         Ok(PathRequest {
             resources,
+            positions,
             service,
             filter: CapFilter {
                 services,
@@ -197,7 +220,38 @@ impl PathRequest {
             max_nodes,
             path_cap: DEFAULT_PATH_CAP,
             include_escalation,
+            cancel: Cancel::never(),
         })
+    }
+
+    /// The request field naming `resources[i]` (its first position in `resourceIds`).
+    pub fn resource_field(&self, i: usize) -> String {
+        format!(
+            "resourceIds[{}]",
+            self.positions.get(i).copied().unwrap_or(i)
+        )
+    }
+
+    /// The request's cost: distinct resources × `maxAccessPathNodes` (each resource's search
+    /// is bounded by its path cap times the path length).
+    pub fn cost(&self) -> usize {
+        self.resources.len().saturating_mul(self.max_nodes)
+    }
+
+    /// Refuses, before any work, a request whose [`cost`](Self::cost) exceeds `max_cost`.
+    pub fn check_cost(&self, max_cost: usize) -> Result<(), RequestError> {
+        if self.cost() <= max_cost {
+            return Ok(());
+        }
+        Err(bad(
+            "resourceIds",
+            format!(
+                "{} distinct resources × maxAccessPathNodes {} = {} exceeds the limit of {max_cost} per request (limits.maxAccessPathCost); send fewer resources per request or a smaller maxAccessPathNodes",
+                self.resources.len(),
+                self.max_nodes,
+                self.cost()
+            ),
+        ))
     }
 }
 
@@ -362,13 +416,17 @@ impl AccessGraph {
     }
 
     /// Access paths to one resource.
-    pub fn access_paths(&self, r: ResourceId, req: &PathRequest) -> ResourcePaths {
+    pub fn access_paths(
+        &self,
+        r: ResourceId,
+        req: &PathRequest,
+    ) -> Result<ResourcePaths, Cancelled> {
         let res = self.snapshot().resource(r);
         search(self, res.arn.as_str(), res.kind, req)
     }
 
     /// Answers a request: a map keyed by each requested resource ARN, in request order.
-    pub fn resource_access_paths(&self, req: &PathRequest) -> Result<Value, RequestError> {
+    pub fn resource_access_paths(&self, req: &PathRequest) -> Result<Value, PathError> {
         answer(self, req)
     }
 }
@@ -447,7 +505,7 @@ pub fn search<S: PathSource + ?Sized>(
     root_id: &str,
     kind: ResourceKind,
     req: &PathRequest,
-) -> ResourcePaths {
+) -> Result<ResourcePaths, Cancelled> {
     let mut out = Vec::new();
     let mut capped = false;
     let mut path: Vec<Step> = Vec::new();
@@ -473,15 +531,15 @@ pub fn search<S: PathSource + ?Sized>(
         }
         on_path.push(child.node.id.clone());
         path.push(child);
-        visit(src, &mut path, &mut on_path, req, &mut out, &mut capped);
+        visit(src, &mut path, &mut on_path, req, &mut out, &mut capped)?;
         path.pop();
         on_path.pop();
     }
-    ResourcePaths {
+    Ok(ResourcePaths {
         resource_type: kind.as_str().to_string(),
         access_paths: out,
         paths_capped: capped,
-    }
+    })
 }
 
 fn visit<S: PathSource + ?Sized>(
@@ -491,16 +549,20 @@ fn visit<S: PathSource + ?Sized>(
     req: &PathRequest,
     out: &mut Vec<AccessPath>,
     capped: &mut bool,
-) {
+) -> Result<(), Cancelled> {
+    // One check per expanded node: every expansion is at least one holder lookup.
+    req.cancel.check()?;
     if *capped {
-        return;
+        return Ok(());
     }
-    let Some(last) = path.last() else { return };
+    let Some(last) = path.last() else {
+        return Ok(());
+    };
     let kids = expand(src, last, req);
     let ids: Vec<String> = path.iter().map(|s| s.node.id.clone()).collect();
     if path.len() >= req.max_nodes {
         push(out, capped, req.path_cap, ids, !kids.is_empty(), false);
-        return;
+        return Ok(());
     }
     // A role reachable only through trusts of whole accounts is reported fused with the
     // account ("555 has access via 111-src-4 (trusts 555)", seed 001): its own path would
@@ -511,7 +573,7 @@ fn visit<S: PathSource + ?Sized>(
     }
     for k in kids {
         if *capped {
-            return;
+            return Ok(());
         }
         if on_path.contains(&k.node.id) {
             let mut c = ids.clone();
@@ -521,10 +583,11 @@ fn visit<S: PathSource + ?Sized>(
         }
         on_path.push(k.node.id.clone());
         path.push(k);
-        visit(src, path, on_path, req, out, capped);
+        visit(src, path, on_path, req, out, capped)?;
         path.pop();
         on_path.pop();
     }
+    Ok(())
 }
 
 /// Whether `req`'s service applies to resources of `kind`.
@@ -536,24 +599,24 @@ pub fn service_applies(req: &PathRequest, kind: ResourceKind) -> bool {
 
 /// Answers a request from any [`PathSource`]: a map keyed by each requested resource ARN, in
 /// request order.
-pub fn answer<S: PathSource + ?Sized>(src: &S, req: &PathRequest) -> Result<Value, RequestError> {
+pub fn answer<S: PathSource + ?Sized>(src: &S, req: &PathRequest) -> Result<Value, PathError> {
     let mut map = Map::new();
     for (i, arn) in req.resources.iter().enumerate() {
-        let field = format!("resourceIds[{i}]");
+        let field = req.resource_field(i);
         let kind = src
             .resource_kind(arn.as_str())
             .ok_or_else(|| bad(&field, format!("{arn} is not a resource in the snapshot")))?;
         if !service_applies(req, kind) {
-            return Err(bad(
+            return Err(PathError::Request(bad(
                 "service",
                 format!(
                     "{} does not apply to {arn} ({})",
                     req.service,
                     kind.as_str()
                 ),
-            ));
+            )));
         }
-        let rp = search(src, arn.as_str(), kind, req);
+        let rp = search(src, arn.as_str(), kind, req)?;
         map.insert(
             arn.as_str().to_string(),
             serde_json::to_value(rp).map_err(|e| bad(&field, e.to_string()))?,
@@ -581,4 +644,118 @@ fn push(
         truncated,
         cycle,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// `n` roles that can all assume each other: the search space explodes with the path
+    /// length. The token is cancelled at the `cancel_at`-th holder lookup.
+    struct Clique {
+        n: usize,
+        lookups: Cell<usize>,
+        cancel_at: usize,
+        cancel: Cancel,
+    }
+
+    fn role(i: usize) -> String {
+        format!("arn:aws:iam::111111111111:role/r{i}")
+    }
+
+    impl PathSource for Clique {
+        fn resource_kind(&self, _: &str) -> Option<ResourceKind> {
+            Some(ResourceKind::IAMRole)
+        }
+        fn holders(&self, target: &str, _: &CapFilter) -> Vec<PathNode> {
+            self.lookups.set(self.lookups.get() + 1);
+            if self.lookups.get() == self.cancel_at {
+                self.cancel.cancel();
+            }
+            (0..self.n)
+                .map(role)
+                .filter(|r| r != target)
+                .map(|id| PathNode {
+                    id,
+                    kind: NodeKind::Role,
+                })
+                .collect()
+        }
+        fn policy_order(&self, _: &str) -> Vec<String> {
+            Vec::new()
+        }
+        fn delegates(&self, _: &str, _: &str, _: &CapFilter) -> Vec<PathNode> {
+            Vec::new()
+        }
+        fn escalations_into(&self, _: &str) -> Vec<PathNode> {
+            Vec::new()
+        }
+    }
+
+    fn request(cancel: &Cancel) -> PathRequest {
+        let mut req = PathRequest::from_json(&serde_json::json!({
+            "resourceIds": [role(0)],
+            "service": "STS",
+            "principalAccessCapabilities": ["use-resource"],
+            "accessCapabilityOperator": "OR",
+            "maxAccessPathNodes": 15
+        }))
+        .expect("a valid request");
+        req.path_cap = 1_000_000;
+        req.cancel = cancel.clone();
+        req
+    }
+
+    #[test]
+    fn a_cancelled_search_stops_at_its_next_step() {
+        let cancel = Cancel::cancellable();
+        let src = Clique {
+            n: 8,
+            lookups: Cell::new(0),
+            cancel_at: 50,
+            cancel: cancel.clone(),
+        };
+        let r = search(&src, &role(0), ResourceKind::IAMRole, &request(&cancel));
+        assert_eq!(r.map(|_| ()), Err(Cancelled));
+        assert_eq!(src.lookups.get(), 50, "one lookup after the cancel at most");
+        // The same search, never cancelled, goes on far beyond (it is capped only by the
+        // path cap): so the stop above is the token's doing.
+        let never = Clique {
+            n: 8,
+            lookups: Cell::new(0),
+            cancel_at: 0,
+            cancel: Cancel::never(),
+        };
+        let mut req = request(&Cancel::never());
+        req.path_cap = 5_000;
+        let r = search(&never, &role(0), ResourceKind::IAMRole, &req).expect("not cancelled");
+        assert!(r.paths_capped);
+        assert!(never.lookups.get() > 500, "{}", never.lookups.get());
+    }
+
+    #[test]
+    fn repeated_resource_ids_are_merged_in_first_seen_order() {
+        let a = role(1);
+        let b = role(2);
+        let ids: Vec<&str> = std::iter::repeat_n([b.as_str(), a.as_str()], 2000)
+            .flatten()
+            .collect();
+        let req = PathRequest::from_json(&serde_json::json!({
+            "resourceIds": ids,
+            "service": "STS",
+            "principalAccessCapabilities": ["use-resource"],
+            "accessCapabilityOperator": "OR"
+        }))
+        .expect("a valid request");
+        let got: Vec<&str> = req.resources.iter().map(Arn::as_str).collect();
+        assert_eq!(got, [b.as_str(), a.as_str()]);
+        assert_eq!(req.resource_field(1), "resourceIds[1]");
+        assert_eq!(req.cost(), 2 * DEFAULT_MAX_NODES);
+        assert!(req.check_cost(20).is_ok());
+        let e = req.check_cost(19).expect_err("over the limit");
+        assert_eq!(e.field, "resourceIds");
+        assert!(e.message.contains("limits.maxAccessPathCost"), "{e}");
+    }
 }

@@ -17,6 +17,7 @@ use super::{
     ResourceItem, SnapshotInfo, StaleCredential, Store, StoreError, SummaryFilter,
 };
 use crate::arn::{AccountId, Arn};
+use crate::cancel::{Cancel, Cancelled};
 use crate::escalation::{EscEdge, IndirectAdmins};
 use crate::graph::AccessGraph;
 use crate::graph::paths::PathRequest;
@@ -339,6 +340,7 @@ impl Inner {
         &self,
         filter: &SummaryFilter,
         page: &PageRequest,
+        cancel: &Cancel,
     ) -> Result<Page<AccessRow>, StoreError> {
         super::check_page(page)?;
         let prefixes = super::service_prefixes(filter.service.as_deref(), "service")?;
@@ -380,8 +382,13 @@ impl Inner {
             let chunk = &candidates[start..(start + size).min(candidates.len())];
             start += chunk.len();
             size = (size * 2).min(64);
-            let rows: Vec<Vec<AccessRow>> =
-                chunk.par_iter().map(|p| self.principal_rows(*p)).collect();
+            let rows: Vec<Vec<AccessRow>> = chunk
+                .par_iter()
+                .map(|p| {
+                    cancel.check()?;
+                    Ok(self.principal_rows(*p))
+                })
+                .collect::<Result<_, Cancelled>>()?;
             for r in rows.into_iter().flatten() {
                 if !row_matches(&r, filter, &prefixes) {
                     continue;
@@ -621,39 +628,50 @@ impl Inner {
     pub fn over_accessible_resources(
         &self,
         q: &DataQuery,
+        cancel: &Cancel,
     ) -> Result<Vec<DataExposure>, StoreError> {
         check_data_query(q)?;
         let snap = self.snapshot();
-        let v: Vec<DataExposure> = self
+        let v: Vec<Option<DataExposure>> = self
             .resources_sorted
             .par_iter()
-            .filter_map(|r| {
+            .map(|r| {
+                cancel.check()?;
                 let rows = self.resource_rows(*r);
-                rows::exposure(
+                Ok(rows::exposure(
                     &rows::resource_target(snap, *r),
                     &rows,
                     q.include_conditional,
-                )
+                ))
             })
-            .collect();
-        Ok(rows::rank_exposure(v, q.min_count, q.limit))
+            .collect::<Result<_, Cancelled>>()?;
+        Ok(rows::rank_exposure(
+            v.into_iter().flatten().collect(),
+            q.min_count,
+            q.limit,
+        ))
     }
 
-    pub fn excessive_data_access(&self, q: &DataQuery) -> Result<Vec<DataReach>, StoreError> {
+    pub fn excessive_data_access(
+        &self,
+        q: &DataQuery,
+        cancel: &Cancel,
+    ) -> Result<Vec<DataReach>, StoreError> {
         check_data_query(q)?;
         let snap = self.snapshot();
         let v: Vec<DataReach> = self
             .principals_sorted
             .par_iter()
             .map(|p| {
+                cancel.check()?;
                 let rows = self.principal_rows(*p);
-                rows::reach(
+                Ok(rows::reach(
                     &rows::principal_holder(snap, *p),
                     &rows,
                     q.include_conditional,
-                )
+                ))
             })
-            .collect();
+            .collect::<Result<_, Cancelled>>()?;
         Ok(rows::rank_reach(v, q.min_count, q.limit))
     }
 
@@ -705,9 +723,10 @@ impl Store for MemoryStore {
         &self,
         filter: &SummaryFilter,
         page: &PageRequest,
+        cancel: &Cancel,
     ) -> Result<Page<AccessRow>, StoreError> {
-        let (f, p) = (filter.clone(), page.clone());
-        self.run(move |i| i.access_summary(&f, &p)).await
+        let (f, p, c) = (filter.clone(), page.clone(), cancel.clone());
+        self.run(move |i| i.access_summary(&f, &p, &c)).await
     }
 
     async fn indirect_admins(
@@ -715,16 +734,19 @@ impl Store for MemoryStore {
         account: Option<&AccountId>,
         max_hops: usize,
         max_paths: usize,
+        cancel: &Cancel,
     ) -> Result<IndirectAdmins, StoreError> {
         check_indirect_args(max_hops, max_paths)?;
         let account = account.cloned();
+        let cancel = cancel.clone();
         self.run(move |i| {
-            Ok(i.graph.escalation().indirect_admins(
+            Ok(i.graph.escalation().indirect_admins_in(
                 i.snapshot(),
                 account.as_ref(),
                 max_hops,
                 max_paths,
-            ))
+                &cancel,
+            )?)
         })
         .await
     }
@@ -759,14 +781,19 @@ impl Store for MemoryStore {
     async fn over_accessible_resources(
         &self,
         q: &DataQuery,
+        cancel: &Cancel,
     ) -> Result<Vec<DataExposure>, StoreError> {
-        let q = q.clone();
-        self.run(move |i| i.over_accessible_resources(&q)).await
+        let (q, c) = (q.clone(), cancel.clone());
+        self.run(move |i| i.over_accessible_resources(&q, &c)).await
     }
 
-    async fn excessive_data_access(&self, q: &DataQuery) -> Result<Vec<DataReach>, StoreError> {
-        let q = q.clone();
-        self.run(move |i| i.excessive_data_access(&q)).await
+    async fn excessive_data_access(
+        &self,
+        q: &DataQuery,
+        cancel: &Cancel,
+    ) -> Result<Vec<DataReach>, StoreError> {
+        let (q, c) = (q.clone(), cancel.clone());
+        self.run(move |i| i.excessive_data_access(&q, &c)).await
     }
 
     async fn stale_credentials(
@@ -777,5 +804,46 @@ impl Store for MemoryStore {
         let as_of = as_of.map(str::to_string);
         self.run(move |i| i.stale_credentials(days, as_of.as_deref()))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancelled_summaries_stop_and_others_answer() {
+        let snap = crate::demo::snapshot().expect("the demo loads");
+        let g = Arc::new(AccessGraph::build(Arc::new(snap)));
+        let store = MemoryStore::new(g, "demo", Utc::now());
+        let i = store.inner();
+        let q = DataQuery {
+            min_count: 1,
+            include_conditional: true,
+            limit: 10,
+        };
+        let page = PageRequest {
+            limit: 100,
+            after: None,
+        };
+        let f = SummaryFilter {
+            include_conditional: true,
+            ..SummaryFilter::default()
+        };
+        let c = Cancel::cancellable();
+        c.cancel();
+        let cancelled = |r: Result<(), StoreError>| matches!(r, Err(StoreError::Cancelled(_)));
+        assert!(cancelled(i.over_accessible_resources(&q, &c).map(|_| ())));
+        assert!(cancelled(i.excessive_data_access(&q, &c).map(|_| ())));
+        assert!(cancelled(i.access_summary(&f, &page, &c).map(|_| ())));
+        let never = Cancel::never();
+        assert!(!i.over_accessible_resources(&q, &never).unwrap().is_empty());
+        assert!(!i.excessive_data_access(&q, &never).unwrap().is_empty());
+        assert!(
+            !i.access_summary(&f, &page, &never)
+                .unwrap()
+                .items
+                .is_empty()
+        );
     }
 }

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::arn::AccountId;
+use crate::cancel::{Cancel, Cancelled};
 use crate::capability::Capability;
 use crate::escalation::IndirectAdmins;
 use crate::graph::paths::PathRequest;
@@ -54,6 +55,10 @@ pub enum StoreError {
     /// A background computation failed.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The request was abandoned (timed out, client gone) and its work stopped; the API
+    /// answers it with its timeout message.
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
 }
 
 impl StoreError {
@@ -68,6 +73,15 @@ impl StoreError {
         StoreError::Invalid {
             field: field.to_string(),
             message: message.into(),
+        }
+    }
+}
+
+impl From<crate::graph::paths::PathError> for StoreError {
+    fn from(e: crate::graph::paths::PathError) -> Self {
+        match e {
+            crate::graph::paths::PathError::Request(r) => r.into(),
+            crate::graph::paths::PathError::Cancelled(c) => c.into(),
         }
     }
 }
@@ -410,7 +424,8 @@ pub trait Store: Send + Sync {
     /// Which snapshot answers.
     async fn snapshot_info(&self) -> Result<SnapshotInfo, StoreError>;
 
-    /// Resource access paths (seed 001 response JSON: `{"resourceAccessPaths": {...}}`).
+    /// Resource access paths (seed 001 response JSON: `{"resourceAccessPaths": {...}}`);
+    /// `Cancelled` once `req.cancel` is.
     async fn access_paths(&self, req: &PathRequest) -> Result<serde_json::Value, StoreError>;
 
     /// Principal access summary of one principal, sorted by (service, capability, resource).
@@ -422,19 +437,22 @@ pub trait Store: Send + Sync {
     async fn resource_access(&self, resource: &str) -> Result<Vec<AccessRow>, StoreError>;
 
     /// The principal access summary of the whole snapshot, filtered, in (principal, service,
-    /// capability, resource, viaAccount) order.
+    /// capability, resource, viaAccount) order; `Cancelled` once `cancel` is.
     async fn access_summary(
         &self,
         filter: &SummaryFilter,
         page: &PageRequest,
+        cancel: &Cancel,
     ) -> Result<Page<AccessRow>, StoreError>;
 
-    /// Admins (of `account`, if given) and every principal with a path to one.
+    /// Admins (of `account`, if given) and every principal with a path to one; `Cancelled`
+    /// once `cancel` is.
     async fn indirect_admins(
         &self,
         account: Option<&AccountId>,
         max_hops: usize,
         max_paths: usize,
+        cancel: &Cancel,
     ) -> Result<IndirectAdmins, StoreError>;
 
     /// One principal with its relations, or `NotFound`.
@@ -457,14 +475,21 @@ pub trait Store: Send + Sync {
     /// Accounts in ID order.
     async fn accounts(&self) -> Result<Vec<AccountItem>, StoreError>;
 
-    /// Data resources by number of holders with data access (most first, then ARN).
+    /// Data resources by number of holders with data access (most first, then ARN);
+    /// `Cancelled` once `cancel` is.
     async fn over_accessible_resources(
         &self,
         q: &DataQuery,
+        cancel: &Cancel,
     ) -> Result<Vec<DataExposure>, StoreError>;
 
-    /// Principals by number of resources they can read, write or delete (most first, then ARN).
-    async fn excessive_data_access(&self, q: &DataQuery) -> Result<Vec<DataReach>, StoreError>;
+    /// Principals by number of resources they can read, write or delete (most first, then
+    /// ARN); `Cancelled` once `cancel` is.
+    async fn excessive_data_access(
+        &self,
+        q: &DataQuery,
+        cancel: &Cancel,
+    ) -> Result<Vec<DataReach>, StoreError>;
 
     /// Active credentials unused for more than `days` days before `as_of` (RFC 3339; default:
     /// the analysis time), sorted by (principal, credential).

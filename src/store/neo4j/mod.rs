@@ -27,6 +27,7 @@ use super::{
     ResourceFilter, ResourceItem, SnapshotInfo, StaleCredential, Store, StoreError, SummaryFilter,
 };
 use crate::arn::AccountId;
+use crate::cancel::Cancel;
 use crate::capability::catalogue;
 use crate::escalation::{AdminReason, EscEdge, Escalation, IndirectAdmins, PrincipalNames};
 use crate::graph::paths::PathRequest;
@@ -506,7 +507,12 @@ impl Store for Neo4jStore {
     async fn access_paths(&self, req: &PathRequest) -> Result<Value, StoreError> {
         let sid = self.current_id().await?;
         let sub = paths::fetch_subgraph(&self.graph, &sid, req).await?;
-        Ok(crate::graph::paths::answer(&sub, req)?)
+        // CPU-bound: off the async workers, stopped by `req.cancel` when abandoned.
+        let req = req.clone();
+        tokio::task::spawn_blocking(move || crate::graph::paths::answer(&sub, &req))
+            .await
+            .map_err(|e| StoreError::Internal(format!("path search failed: {e}")))?
+            .map_err(StoreError::from)
     }
 
     async fn principal_access(&self, principal: &str) -> Result<Vec<AccessRow>, StoreError> {
@@ -551,6 +557,7 @@ impl Store for Neo4jStore {
         &self,
         filter: &SummaryFilter,
         page: &PageRequest,
+        cancel: &Cancel,
     ) -> Result<Page<AccessRow>, StoreError> {
         super::check_page(page)?;
         let prefixes = super::service_prefixes(filter.service.as_deref(), "service")?;
@@ -578,6 +585,9 @@ impl Store for Neo4jStore {
         let mut items: Vec<AccessRow> = Vec::new();
         let mut more = false;
         'outer: loop {
+            // Async, so an abandoned request's future is dropped; checked anyway, as the
+            // memory store does, between chunks.
+            cancel.check()?;
             let ids: Vec<IdOnly> = fetch(
                 &self.graph,
                 query(SUMMARY_PRINCIPALS)
@@ -639,11 +649,18 @@ impl Store for Neo4jStore {
         account: Option<&AccountId>,
         max_hops: usize,
         max_paths: usize,
+        cancel: &Cancel,
     ) -> Result<IndirectAdmins, StoreError> {
         check_indirect_args(max_hops, max_paths)?;
         let sid = self.current_id().await?;
         let (esc, names) = self.escalation(&sid).await?;
-        Ok(esc.indirect_admins_in(&names, account, max_hops, max_paths))
+        let (account, cancel) = (account.cloned(), cancel.clone());
+        tokio::task::spawn_blocking(move || {
+            esc.indirect_admins_in(&names, account.as_ref(), max_hops, max_paths, &cancel)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("indirect-admin search failed: {e}")))?
+        .map_err(StoreError::from)
     }
 
     async fn principal(&self, arn: &str) -> Result<PrincipalDetails, StoreError> {
@@ -858,6 +875,8 @@ impl Store for Neo4jStore {
     async fn over_accessible_resources(
         &self,
         q: &DataQuery,
+        // One query: an abandoned request's future is dropped with it.
+        _cancel: &Cancel,
     ) -> Result<Vec<DataExposure>, StoreError> {
         check_data_query(q)?;
         let sid = self.current_id().await?;
@@ -888,7 +907,12 @@ impl Store for Neo4jStore {
         Ok(rows::rank_exposure(v, q.min_count, q.limit))
     }
 
-    async fn excessive_data_access(&self, q: &DataQuery) -> Result<Vec<DataReach>, StoreError> {
+    async fn excessive_data_access(
+        &self,
+        q: &DataQuery,
+        // One query: an abandoned request's future is dropped with it.
+        _cancel: &Cancel,
+    ) -> Result<Vec<DataReach>, StoreError> {
         check_data_query(q)?;
         let sid = self.current_id().await?;
         let v: Vec<ReachRow> = fetch(
