@@ -145,7 +145,12 @@ pub fn export(args: ExportArgs) -> anyhow::Result<Result<(), Usage>> {
     match rt.block_on(report::export::run(&opts)) {
         Ok(m) => {
             for o in &m.objects {
-                println!("uploaded s3://{}/{} sha256={}", m.bucket, o.key, o.sha256);
+                let what = if o.already_present {
+                    "already there"
+                } else {
+                    "uploaded"
+                };
+                println!("{what} s3://{}/{} sha256={}", m.bucket, o.key, o.sha256);
             }
             println!(
                 "exported {} objects to s3://{}/{} under KMS key {}",
