@@ -20,8 +20,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub demo: bool,
     /// Report directory; files go under hive/<format>/… (latest) and
-    /// hive/<format>-history/… (dated). Previous reports there are replaced only when the
-    /// new ones are complete.
+    /// hive/<format>-history/… (dated). A symlink to the current version under
+    /// .DIR.pathhound/, switched atomically when the new reports are complete.
     #[arg(long)]
     pub out: PathBuf,
     /// Customer id in the object keys (customer_id=ID), e.g. C123456.
