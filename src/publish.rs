@@ -74,6 +74,9 @@ impl Publication {
     /// a symlink this module made, or a real directory (the caller decides which real
     /// directories it accepts before calling this).
     pub fn begin(target: &Path, what: &str) -> Result<Publication, PublishError> {
+        // `NAME/` would make the system calls follow the symlink: work on `NAME` itself
+        let target: PathBuf = target.components().collect();
+        let target = target.as_path();
         let show = target.display();
         let name = target
             .file_name()
@@ -245,10 +248,13 @@ fn take_lock(store: &Path, what: &str, target: &Path) -> Result<File, PublishErr
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
                 let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                let pid = match pid.trim() {
+                    "" => String::new(),
+                    p => format!(" (pid {p})"),
+                };
                 return Err(PublishError::Usage(format!(
-                    "{what} {}: another pathhound run (pid {}) is writing it; wait for it to finish or choose another path",
+                    "{what} {}: another pathhound run{pid} is writing it; wait for it to finish or choose another path",
                     target.display(),
-                    pid.trim()
                 )));
             }
             return Err(io(&path)(e));
@@ -478,6 +484,25 @@ mod tests {
         std::os::unix::fs::symlink(&other, &l).unwrap();
         let e = Publication::begin(&l, "--out").unwrap_err();
         assert!(e.to_string().contains("pathhound did not make"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_trailing_slash_names_the_symlink_not_its_version() {
+        let d = tmpdir("slash");
+        let t = d.join("out");
+        publish(&t, "one");
+        let mut slash = t.clone().into_os_string();
+        slash.push("/");
+        publish(Path::new(&slash), "two");
+        assert!(
+            std::fs::symlink_metadata(&t)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(t.join("f")).unwrap(), "two");
+        assert_eq!(names(&d.join(".out.pathhound")).len(), 2);
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -439,6 +439,14 @@ fn upload_error(bucket: &str, key: &str, message: String, done: &[ExportedObject
 /// is replaced. Hidden (Athena and Hive skip names starting with `.`), removed right after.
 const WRITE_CHECK: &str = ".pathhound-write-check";
 
+fn write_check(folder: &str) -> String {
+    if folder.is_empty() {
+        WRITE_CHECK.to_string()
+    } else {
+        format!("{folder}/{WRITE_CHECK}")
+    }
+}
+
 /// Where an export goes.
 struct Target<'a> {
     s3: &'a aws_sdk_s3::Client,
@@ -538,7 +546,7 @@ impl Target<'_> {
     ) -> Result<(), ExportError> {
         let empty = hex::encode(Sha256::digest([]));
         for d in folders {
-            let key = self.opts.to.key(&format!("{d}/{WRITE_CHECK}"));
+            let key = self.opts.to.key(&write_check(d));
             put(
                 self.s3,
                 self.bucket,
@@ -564,7 +572,7 @@ impl Target<'_> {
     /// Best effort: a check object S3 would not let us delete is empty and hidden.
     async fn remove_write_checks(&self, folders: &[String]) {
         for d in folders {
-            let key = self.opts.to.key(&format!("{d}/{WRITE_CHECK}"));
+            let key = self.opts.to.key(&write_check(d));
             let _ = self
                 .s3
                 .delete_object()
