@@ -11,6 +11,7 @@ pub mod demo;
 pub mod escalation;
 pub mod graph;
 pub mod policy;
+pub mod publish;
 pub mod report;
 pub mod snapshot;
 pub mod store;

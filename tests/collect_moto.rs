@@ -292,8 +292,8 @@ fn two_accounts_collected_equal_the_hand_written_snapshot() {
         "{stdout}"
     );
     assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
-    // Only the snapshot is left beside it: no temporary directory.
-    assert_eq!(listing(&tmp.0), ["snap"]);
+    // Only the snapshot (a symlink) and its store are left beside it: no temporary directory.
+    assert_eq!(listing(&tmp.0), [".snap.pathhound", "snap"]);
 
     let m = manifest(&out);
     assert_eq!(m.format, "pathhound-snapshot/1");
@@ -732,7 +732,7 @@ fn an_account_whose_role_cannot_be_assumed_is_recorded_and_the_rest_collected() 
             .contains("no account could be collected: 333333333333: sts (AssumeRole")
     );
     assert!(!out2.exists());
-    assert_eq!(listing(&tmp.0), ["snap"]);
+    assert_eq!(listing(&tmp.0), [".snap.pathhound", "snap"]);
 }
 
 #[test]
@@ -874,7 +874,7 @@ fn ingest_collects_and_analyses() {
     );
     assert!(o.status.success());
     assert_ne!(manifest(&out).started_at, before);
-    assert_eq!(listing(&tmp.0), ["snap"]);
+    assert_eq!(listing(&tmp.0), [".snap.pathhound", "snap"]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `pathhound export` against a private moto_server: SSE-KMS under the customer's key on every
-//! object, manifest SHA-256s, dated before `.latest`, key checks before any upload, and a
-//! failure mid-upload leaving the previous `.latest` objects untouched.
+//! object, manifest SHA-256s, dated before `.latest`, key checks before any upload, a
+//! failure mid-upload or a refused `.latest` prefix leaving the previous `.latest` objects and
+//! manifest untouched, and a retry completing a half-finished export.
 
 mod support;
 
@@ -26,7 +27,12 @@ impl Tmp {
 }
 impl Drop for Tmp {
     fn drop(&mut self) {
+        // a report directory is a symlink to a version in `.NAME.pathhound/` beside it
         let _ = std::fs::remove_dir_all(&self.0);
+        if let Some(name) = self.0.file_name() {
+            let store = format!(".{}.pathhound", name.to_string_lossy());
+            let _ = std::fs::remove_dir_all(self.0.with_file_name(store));
+        }
     }
 }
 
@@ -426,6 +432,9 @@ fn large_files_go_up_in_parts_encrypted_with_the_whole_file_digest() {
         .unwrap()
         .to_string_lossy()
         .into_owned();
+    // changed, so the retry must upload it again (an unchanged object would be skipped)
+    let body: Vec<u8> = (0..len).map(|i| b"pathhound,csv,2\n"[i % 16]).collect();
+    std::fs::write(dir.0.join(&big), &body).unwrap();
     env.tool(&["deny-put", BUCKET, &format!("inbox/{folder}/")]);
     let o = env.export_with(
         &dir.0,
@@ -441,4 +450,99 @@ fn large_files_go_up_in_parts_encrypted_with_the_whole_file_digest() {
     );
     assert_eq!(env.inspect()["uploads_in_progress"], serde_json::json!([]));
     eprintln!("refused multipart upload: {err}");
+}
+
+/// Issue 15 item 7: a prefix refused in the `.latest` folders (here the parquet ras tables,
+/// uploaded after csv and other parquet tables) used to leave some `.latest` objects new and
+/// the rest previous, with a manifest describing neither. Now the export fails naming the
+/// refused object before any `.latest` object changes, and a retry completes it.
+#[test]
+fn a_refused_latest_prefix_changes_no_latest_object_and_a_retry_completes() {
+    let Some(env) = Env::start() else { return };
+    let key = env.setup();
+    let first = Tmp::new("latest-first");
+    report(&first.0, "2024-06-01T12:34:56Z");
+    let o = env.export(&first.0, Some(&key));
+    assert!(o.status.success(), "{}", text(&o).1);
+    let before = env.inspect();
+    let latest_of = |got: &Value| -> BTreeMap<String, Value> {
+        got["objects"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with("inbox/hive/") && k.contains(".latest."))
+            .map(|(k, v)| (k.clone(), v["sha256"].clone()))
+            .collect()
+    };
+    let latest_before = latest_of(&before);
+
+    let second = Tmp::new("latest-second");
+    report(&second.0, "2024-07-01T00:00:00Z");
+    env.tool(&["deny-put", BUCKET, "inbox/hive/parquet/ras/"]);
+    let o = env.export(&second.0, Some(&key));
+    let (out, err) = text(&o);
+    assert!(!o.status.success(), "{out}");
+    assert!(
+        err.contains("inbox/hive/parquet/ras/customer_id=C123456/csp=aws/account_id=")
+            && err.contains("previous .latest objects are untouched")
+            && err.contains("run the export again"),
+        "{err}"
+    );
+    env.tool(&["allow-all", BUCKET]);
+    let after = env.inspect();
+    assert_eq!(latest_of(&after), latest_before, "a .latest object changed");
+    assert_eq!(
+        after["manifest"], before["manifest"],
+        "the manifest changed"
+    );
+    // every dated object of the second run landed; no write check is left behind
+    let keys: Vec<&String> = after["objects"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys.iter()
+            .filter(|k| k.contains("2024-07-01-0000"))
+            .count(),
+        2 * 4 * 2,
+        "{keys:?}"
+    );
+    assert!(keys.iter().all(|k| !k.contains("write-check")), "{keys:?}");
+
+    // the retry uploads only what is missing and leaves a consistent set
+    let o = env.export(&second.0, Some(&key));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    // (a .latest object whose bytes did not change between the runs is skipped too)
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("already there ") && !l.contains(".latest."))
+            .count(),
+        2 * 4 * 2,
+        "{out}"
+    );
+    let done = env.inspect();
+    let objects = done["objects"].as_object().unwrap();
+    let m = &done["manifest"];
+    assert_eq!(m["analysis_time"], "2024-07-01T00:00:00.000Z");
+    let listed = m["objects"].as_array().unwrap();
+    assert_eq!(listed.len(), 2 * 4 * 2 * 2);
+    // the manifest describes exactly what .latest holds: every .latest object is listed
+    // with the SHA-256 of its bytes, which are this run's files
+    let listed_latest: BTreeMap<String, Value> = listed
+        .iter()
+        .filter(|e| e["latest"] == true)
+        .map(|e| (e["key"].as_str().unwrap().to_string(), e["sha256"].clone()))
+        .collect();
+    assert_eq!(latest_of(&done), listed_latest);
+    for (k, sha) in &listed_latest {
+        assert_eq!(
+            sha.as_str().unwrap(),
+            local_sha(&second.0, k.strip_prefix("inbox/").unwrap()),
+            "{k}"
+        );
+        assert_eq!(objects[k]["kms_key_id"], key.as_str(), "{k}");
+    }
+    assert!(
+        objects.keys().all(|k| !k.contains("write-check")),
+        "{:?}",
+        objects.keys()
+    );
 }

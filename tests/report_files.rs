@@ -26,7 +26,12 @@ impl Tmp {
 }
 impl Drop for Tmp {
     fn drop(&mut self) {
+        // a report directory is a symlink to a version in `.NAME.pathhound/` beside it
         let _ = std::fs::remove_dir_all(&self.0);
+        if let Some(name) = self.0.file_name() {
+            let store = format!(".{}.pathhound", name.to_string_lossy());
+            let _ = std::fs::remove_dir_all(self.0.with_file_name(store));
+        }
     }
 }
 

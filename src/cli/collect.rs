@@ -13,8 +13,9 @@ use crate::Usage;
 /// Arguments of `pathhound collect`.
 #[derive(clap::Args)]
 pub struct CollectArgs {
-    /// Snapshot directory to write. Written beside it and renamed into place when complete;
-    /// an earlier snapshot there is replaced only then.
+    /// Snapshot directory to write: a symlink to the current version under .NAME.pathhound/
+    /// beside it, switched atomically when the new snapshot is complete; an earlier snapshot
+    /// there is replaced only then (docs/collecting.md, "The output directory").
     #[arg(long)]
     pub out: PathBuf,
     /// Accounts to collect (12-digit IDs, comma-separated). Default: the caller's account, or

@@ -20,8 +20,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub demo: bool,
     /// Report directory; files go under hive/<format>/… (latest) and
-    /// hive/<format>-history/… (dated). Previous reports there are replaced only when the
-    /// new ones are complete.
+    /// hive/<format>-history/… (dated). A symlink to the current version under
+    /// .DIR.pathhound/, switched atomically when the new reports are complete.
     #[arg(long)]
     pub out: PathBuf,
     /// Customer id in the object keys (customer_id=ID), e.g. C123456.
@@ -145,7 +145,12 @@ pub fn export(args: ExportArgs) -> anyhow::Result<Result<(), Usage>> {
     match rt.block_on(report::export::run(&opts)) {
         Ok(m) => {
             for o in &m.objects {
-                println!("uploaded s3://{}/{} sha256={}", m.bucket, o.key, o.sha256);
+                let what = if o.already_present {
+                    "already there"
+                } else {
+                    "uploaded"
+                };
+                println!("{what} s3://{}/{} sha256={}", m.bucket, o.key, o.sha256);
             }
             println!(
                 "exported {} objects to s3://{}/{} under KMS key {}",

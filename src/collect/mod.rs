@@ -375,7 +375,22 @@ pub fn run_blocking(opts: &CollectOptions) -> Result<CollectSummary, CollectErro
             path: PathBuf::from("(tokio runtime)"),
             source: e,
         })?;
-    rt.block_on(run(opts))
+    let res = rt.block_on(run(opts));
+    drop(rt);
+    restore_default_signals();
+    res
+}
+
+/// Tokio keeps catching SIGINT and SIGTERM once asked to, which would make the steps after
+/// a collection (ingest's analysis and reports) ignore them; give them back their default
+/// action (die; whatever those steps publish is cleaned by their next run).
+fn restore_default_signals() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: resetting a disposition to the default; no handler code is involved.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
 }
 
 /// Collects what `opts` asks for into `opts.out`. See the module documentation.
@@ -388,12 +403,9 @@ pub async fn run(opts: &CollectOptions) -> Result<CollectSummary, CollectError> 
         ));
     }
     let staging = out::Staging::new(&opts.out)?;
-    // Ctrl-C drops the staging directory (removing it) instead of leaving a partial snapshot.
-    let interrupted = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+    // Ctrl-C or SIGTERM drops the staging directory (removing it) instead of leaving a
+    // partial snapshot.
+    let interrupted = interrupted();
     let (manifest, requests, retries) = tokio::select! {
         r = collect_into(opts, &staging.tmp, started_at) => r?,
         () = interrupted => return Err(CollectError::Interrupted),
@@ -406,6 +418,22 @@ pub async fn run(opts: &CollectOptions) -> Result<CollectSummary, CollectError> 
         retries,
         elapsed: start.elapsed(),
     })
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what `kill`, systemd and container runtimes send);
+/// never when the handlers cannot be installed.
+pub async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
 }
 
 /// The collection itself, into the staging directory `tmp`: the manifest and the request and

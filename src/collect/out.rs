@@ -1,19 +1,21 @@
-//! The output directory: everything is written under a hidden sibling temporary directory and
-//! renamed into place only when the collection is complete, so a failed run leaves no partial
-//! snapshot and an existing one untouched.
+//! The output directory, published with [`crate::publish`]: the snapshot is written into a
+//! new version beside `--out` and `--out` is switched to it atomically only when the
+//! collection is complete, so a failed, interrupted or killed run leaves the previous
+//! snapshot (or nothing) at `--out`, and the next run cleans what it left.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::CollectError;
+use crate::publish::{Publication, PublishError};
 
 /// A snapshot being written. Dropping it without [`Staging::commit`] removes it.
 #[derive(Debug)]
 pub struct Staging {
+    /// Where the snapshot is written (a real directory).
     pub tmp: PathBuf,
-    target: PathBuf,
-    committed: bool,
+    publication: Publication,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CollectError + '_ {
@@ -23,14 +25,24 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CollectError + '_ {
     }
 }
 
+impl From<PublishError> for CollectError {
+    fn from(e: PublishError) -> CollectError {
+        match e {
+            PublishError::Usage(m) => CollectError::Usage(m),
+            PublishError::Io { path, source } => CollectError::Io { path, source },
+        }
+    }
+}
+
 impl Staging {
-    /// Checks `target` and creates the temporary directory beside it. An existing `target` must
-    /// be a directory that is empty or an earlier snapshot (it has `manifest.json`); it is
-    /// replaced on commit, never before.
+    /// Checks `target` and starts a new version of it. An existing `target` must be a
+    /// directory that is empty or an earlier snapshot (it has `manifest.json`); it is
+    /// replaced on commit, never before. Only one run at a time may write a `target`.
     pub fn new(target: &Path) -> Result<Staging, CollectError> {
         if target.as_os_str().is_empty() {
             return Err(CollectError::Usage("--out: empty path".into()));
         }
+        recover_legacy_backup(target)?;
         if target.exists() {
             if !target.is_dir() {
                 return Err(CollectError::Usage(format!(
@@ -49,64 +61,37 @@ impl Staging {
                 )));
             }
         }
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .ok_or_else(|| {
-                CollectError::Usage(format!(
-                    "--out {}: needs a final directory name",
-                    target.display()
-                ))
-            })?;
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let tmp = parent.join(format!(
-            ".{name}.pathhound-partial-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir(&tmp).map_err(io(&tmp))?;
+        let publication = Publication::begin(target, "--out")?;
         Ok(Staging {
-            tmp,
-            target: target.to_path_buf(),
-            committed: false,
+            tmp: publication.dir().to_path_buf(),
+            publication,
         })
     }
 
-    /// Moves the finished snapshot into place (replacing an earlier one).
-    pub fn commit(mut self) -> Result<PathBuf, CollectError> {
-        let target = self.target.clone();
-        if target.exists() {
-            let old = self.tmp.with_extension("old");
-            std::fs::rename(&target, &old).map_err(io(&target))?;
-            if let Err(e) = std::fs::rename(&self.tmp, &target) {
-                // put the previous snapshot back: nothing is lost
-                let _ = std::fs::rename(&old, &target);
-                return Err(CollectError::Io {
-                    path: target,
-                    source: e,
-                });
-            }
-            let _ = std::fs::remove_dir_all(&old);
-        } else {
-            std::fs::rename(&self.tmp, &target).map_err(io(&target))?;
-        }
-        self.committed = true;
-        Ok(target)
+    /// Switches `--out` to the finished snapshot (the earlier one is removed after).
+    pub fn commit(self) -> Result<PathBuf, CollectError> {
+        Ok(self.publication.commit()?)
     }
 }
 
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.tmp);
-        }
+/// The earlier scheme renamed `--out` to `.NAME.old` before moving the new snapshot in; a
+/// kill between the two renames left `--out` missing and the previous snapshot there. Put it
+/// back (one rename); when `--out` exists, `.NAME.old` is an older snapshot and goes.
+fn recover_legacy_backup(target: &Path) -> Result<(), CollectError> {
+    let (Some(name), Some(parent)) = (target.file_name(), target.parent()) else {
+        return Ok(());
+    };
+    let mut old_name = std::ffi::OsString::from(".");
+    old_name.push(name);
+    old_name.push(".old");
+    let old = parent.join(old_name);
+    if !old.join("manifest.json").is_file() {
+        return Ok(());
+    }
+    if std::fs::symlink_metadata(target).is_err() {
+        std::fs::rename(&old, target).map_err(io(target))
+    } else {
+        std::fs::remove_dir_all(&old).map_err(io(&old))
     }
 }
 
@@ -120,7 +105,9 @@ pub fn write_json(path: &Path, v: &Value) -> Result<(), CollectError> {
         source: std::io::Error::other(e),
     })?;
     text.push('\n');
-    std::fs::write(path, text).map_err(io(path))
+    std::fs::write(path, text).map_err(io(path))?;
+    crate::publish::file_written("collect");
+    Ok(())
 }
 
 /// Writes raw bytes to `path`, creating folders.
@@ -128,7 +115,9 @@ pub fn write_bytes(path: &Path, b: &[u8]) -> Result<(), CollectError> {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).map_err(io(p))?;
     }
-    std::fs::write(path, b).map_err(io(path))
+    std::fs::write(path, b).map_err(io(path))?;
+    crate::publish::file_written("collect");
+    Ok(())
 }
 
 /// A folder name for a resource whose name may hold `/` or other separators.
@@ -190,7 +179,14 @@ mod tests {
             std::fs::read_to_string(target.join("manifest.json")).unwrap(),
             "{\"new\": true}"
         );
-        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1, "no leftovers");
+        // the snapshot (a symlink) and its store with one version
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 2, "no leftovers");
+        assert_eq!(
+            std::fs::read_dir(d.join(".snap.pathhound"))
+                .unwrap()
+                .count(),
+            2
+        );
 
         let other = d.join("other");
         std::fs::create_dir_all(&other).unwrap();

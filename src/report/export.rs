@@ -2,10 +2,14 @@
 //! KMS key (SSE-KMS), as k9 delivers (seed 000).
 //!
 //! Order and failure: the key and bucket are checked before anything is uploaded; dated
-//! objects go first, `.latest` objects after all dated ones succeeded, the manifest (every
-//! object's SHA-256) last. A failure stops the export at once, so a failure before the
-//! `.latest` phase leaves the previous `.latest` objects untouched. Each request is retried by
-//! the SDK's standard retry policy.
+//! objects go first; then every folder the `.latest` objects (and the manifests) go to is
+//! checked to accept a write (an empty hidden object, removed at once); only then are the
+//! `.latest` objects replaced, and the manifest (every object's SHA-256, so exactly what
+//! `.latest` now holds) goes last. A failure stops the export at once: a refused prefix or any
+//! failure before the `.latest` phase leaves the previous `.latest` objects and manifest
+//! untouched. A retry skips objects already there with the same SHA-256 (metadata), size and
+//! key, so it completes a half-finished export. Each request is retried by the SDK's standard
+//! retry policy.
 
 use std::path::{Path, PathBuf};
 
@@ -138,6 +142,9 @@ pub struct ExportedObject {
     pub sha256: String,
     pub bytes: u64,
     pub latest: bool,
+    /// Already in the bucket with this SHA-256 (a retry), so not uploaded again.
+    #[serde(skip)]
+    pub already_present: bool,
 }
 
 /// The manifest uploaded last (`manifests/pathhound-export.<stamp>.json` and
@@ -352,50 +359,30 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportManifest, ExportError> {
         })?;
 
     let mut done: Vec<ExportedObject> = Vec::new();
-    for f in &files {
-        let io = |e: std::io::Error| ExportError::Io {
-            path: f.path.clone(),
-            source: e,
-        };
-        let len = std::fs::metadata(&f.path).map_err(io)?.len();
-        let key = opts.to.key(&f.rel);
-        let sent = if len >= opts.multipart_threshold.max(MIN_PART) {
-            // the digest goes into the object's metadata, which is fixed when the upload
-            // starts: one pass to hash, one to upload, a part in memory at a time
-            let sha = sha256_of_file(&f.path).map_err(io)?;
-            let target = Upload {
-                s3: &s3,
-                bucket,
-                key: &key,
-                key_arn: &key_arn,
-                sha: &sha,
-                content_type: content_type(&f.rel),
-            };
-            put_multipart(&target, &f.path, len, part_size(len, opts.part_size))
-                .await
-                .map(|()| sha)
-        } else {
-            let bytes = std::fs::read(&f.path).map_err(io)?;
-            let sha = hex::encode(Sha256::digest(&bytes));
-            put(
-                &s3,
-                bucket,
-                &key,
-                &key_arn,
-                bytes,
-                &sha,
-                content_type(&f.rel),
-            )
-            .await
-            .map(|()| sha)
-        };
-        let sha = sent.map_err(|message| upload_error(bucket, &key, message, &done))?;
-        done.push(ExportedObject {
-            key,
-            sha256: sha,
-            bytes: len,
-            latest: f.latest,
-        });
+    let (dated, latest): (Vec<&LocalFile>, Vec<&LocalFile>) = files.iter().partition(|f| !f.latest);
+    let target = Target {
+        s3: &s3,
+        bucket,
+        key_arn: &key_arn,
+        opts,
+    };
+    for f in dated {
+        done.push(target.deliver(f, &done).await?);
+    }
+    // Nothing `.latest` changes unless every folder it goes to (and the manifests folder)
+    // accepts a write now: a refused prefix fails here, with the previous set untouched.
+    let mut folders: Vec<String> = latest
+        .iter()
+        .map(|f| f.rel.rsplit_once('/').map_or("", |(d, _)| d).to_string())
+        .chain(["manifests".to_string()])
+        .collect();
+    folders.sort();
+    folders.dedup();
+    let checked = target.check_writable(&folders, &done).await;
+    target.remove_write_checks(&folders).await;
+    checked?;
+    for f in latest {
+        done.push(target.deliver(f, &done).await?);
     }
 
     let manifest = ExportManifest {
@@ -441,10 +428,159 @@ fn upload_error(bucket: &str, key: &str, message: String, done: &[ExportedObject
         message,
         uploaded: done.len(),
         latest_note: if done.iter().any(|o| o.latest) {
-            " (some .latest objects are new, the rest previous; the latest manifest still describes the previous export)"
+            " (some .latest objects are new, the rest previous; the latest manifest still describes the previous export until a retry completes this one)"
         } else {
             " (all dated; the previous .latest objects are untouched)"
         },
+    }
+}
+
+/// Name of the empty object that checks a folder accepts writes before any `.latest` object
+/// is replaced. Hidden (Athena and Hive skip names starting with `.`), removed right after.
+const WRITE_CHECK: &str = ".pathhound-write-check";
+
+fn write_check(folder: &str) -> String {
+    if folder.is_empty() {
+        WRITE_CHECK.to_string()
+    } else {
+        format!("{folder}/{WRITE_CHECK}")
+    }
+}
+
+/// Where an export goes.
+struct Target<'a> {
+    s3: &'a aws_sdk_s3::Client,
+    bucket: &'a str,
+    key_arn: &'a str,
+    opts: &'a ExportOptions,
+}
+
+impl Target<'_> {
+    /// Uploads one file, unless the object is already there with the same SHA-256 under
+    /// our key (a retry of a half-finished export skips what landed).
+    async fn deliver(
+        &self,
+        f: &LocalFile,
+        done: &[ExportedObject],
+    ) -> Result<ExportedObject, ExportError> {
+        let io = |e: std::io::Error| ExportError::Io {
+            path: f.path.clone(),
+            source: e,
+        };
+        let len = std::fs::metadata(&f.path).map_err(io)?.len();
+        let key = self.opts.to.key(&f.rel);
+        let multipart = len >= self.opts.multipart_threshold.max(MIN_PART);
+        // one pass to hash (the digest goes into the object's metadata), then the upload
+        let (sha, bytes) = if multipart {
+            (sha256_of_file(&f.path).map_err(io)?, None)
+        } else {
+            let b = std::fs::read(&f.path).map_err(io)?;
+            (hex::encode(Sha256::digest(&b)), Some(b))
+        };
+        let present = self.present(&key, &sha, len).await;
+        if !present {
+            let sent = match bytes {
+                None => {
+                    let u = Upload {
+                        s3: self.s3,
+                        bucket: self.bucket,
+                        key: &key,
+                        key_arn: self.key_arn,
+                        sha: &sha,
+                        content_type: content_type(&f.rel),
+                    };
+                    put_multipart(&u, &f.path, len, part_size(len, self.opts.part_size)).await
+                }
+                Some(b) => {
+                    put(
+                        self.s3,
+                        self.bucket,
+                        &key,
+                        self.key_arn,
+                        b,
+                        &sha,
+                        content_type(&f.rel),
+                    )
+                    .await
+                }
+            };
+            sent.map_err(|message| upload_error(self.bucket, &key, message, done))?;
+        }
+        Ok(ExportedObject {
+            key,
+            sha256: sha,
+            bytes: len,
+            latest: f.latest,
+            already_present: present,
+        })
+    }
+
+    /// The object exists with this SHA-256 in its metadata, this size, under SSE-KMS with our
+    /// key. Any doubt (not found, no permission to look) means upload it.
+    async fn present(&self, key: &str, sha: &str, len: u64) -> bool {
+        let Ok(h) = self
+            .s3
+            .head_object()
+            .bucket(self.bucket)
+            .key(key)
+            .send()
+            .await
+        else {
+            return false;
+        };
+        h.metadata()
+            .and_then(|m| m.get("sha256"))
+            .map(String::as_str)
+            == Some(sha)
+            && h.content_length().and_then(|n| u64::try_from(n).ok()) == Some(len)
+            && h.server_side_encryption() == Some(&ServerSideEncryption::AwsKms)
+            && h.ssekms_key_id() == Some(self.key_arn)
+    }
+
+    /// Writes an empty hidden object into each folder; the first refusal is the export's
+    /// error, naming the folder's object.
+    async fn check_writable(
+        &self,
+        folders: &[String],
+        done: &[ExportedObject],
+    ) -> Result<(), ExportError> {
+        let empty = hex::encode(Sha256::digest([]));
+        for d in folders {
+            let key = self.opts.to.key(&write_check(d));
+            put(
+                self.s3,
+                self.bucket,
+                &key,
+                self.key_arn,
+                Vec::new(),
+                &empty,
+                "application/octet-stream",
+            )
+            .await
+            .map_err(|message| {
+                upload_error(
+                    self.bucket,
+                    &key,
+                    format!("checking that {d}/ accepts writes before replacing any .latest object: {message}"),
+                    done,
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Best effort: a check object S3 would not let us delete is empty and hidden.
+    async fn remove_write_checks(&self, folders: &[String]) {
+        for d in folders {
+            let key = self.opts.to.key(&write_check(d));
+            let _ = self
+                .s3
+                .delete_object()
+                .bucket(self.bucket)
+                .key(key)
+                .send()
+                .await;
+        }
     }
 }
 

@@ -5,9 +5,11 @@
 //!
 //! Invariants: rows are built one account at a time and one principal or resource at a time
 //! and streamed to the writers, so memory holds one row group per open file, not the
-//! organization's rows. Same snapshot and analysis time, same bytes. A run writes into a
-//! staging folder and moves files into place only when every file is complete (dated copies
-//! first, `.latest` last), so a failed run leaves the previous reports as they were.
+//! organization's rows. Same snapshot and analysis time, same bytes. A run writes a new
+//! version of the report directory ([`crate::publish`]: `--out` is a symlink switched
+//! atomically) with this run's files, `report.json` and the earlier runs' dated files
+//! (hard links), so a failed or killed run leaves the previous reports as they were, and a
+//! reader sees either all the old `.latest` files and `report.json` or all the new ones.
 
 pub mod export;
 pub mod rows;
@@ -22,6 +24,7 @@ use serde::Serialize;
 
 use crate::arn::AccountId;
 use crate::graph::AccessGraph;
+use crate::publish::{Publication, PublishError};
 use crate::snapshot::{PrincipalId, ResourceId};
 
 pub use sink::Format;
@@ -195,28 +198,98 @@ pub fn file_path(
     )
 }
 
-/// Writes every report of every account of `g`'s snapshot into `opts.out`.
+/// Writes every report of every account of `g`'s snapshot into `opts.out`: a new version of
+/// the report directory ([`crate::publish`]) holding this run's files, `report.json` and the
+/// earlier runs' dated files, which `opts.out` switches to atomically when it is complete.
 pub fn write_reports(g: &AccessGraph, opts: &ReportOptions) -> Result<ReportSummary, ReportError> {
     if opts.formats.is_empty() {
         return Err(ReportError::Usage("--format: empty".into()));
     }
+    check_out(&opts.out)?;
+    let p = Publication::begin(&opts.out, "--out")?;
+    let summary = write_staged(g, opts, p.dir())?;
+    let text =
+        serde_json::to_string_pretty(&summary).map_err(|e| ReportError::Internal(e.to_string()))?;
+    let manifest = p.dir().join("report.json");
+    std::fs::write(&manifest, text + "\n").map_err(|e| ReportError::Io {
+        path: manifest.clone(),
+        source: e,
+    })?;
+    if let Some(prev) = p.current() {
+        carry_over(prev, p.dir(), Path::new(""))?;
+    }
+    p.commit()?;
+    Ok(summary)
+}
+
+impl From<PublishError> for ReportError {
+    fn from(e: PublishError) -> ReportError {
+        match e {
+            PublishError::Usage(m) => ReportError::Usage(m),
+            PublishError::Io { path, source } => ReportError::Io { path, source },
+        }
+    }
+}
+
+/// An existing `--out` must be empty or a report directory: its files are carried into the
+/// new version, which only makes sense for earlier reports.
+fn check_out(out: &Path) -> Result<(), ReportError> {
+    if !out.is_dir() {
+        return Ok(());
+    }
+    let mut entries = std::fs::read_dir(out).map_err(|e| ReportError::Io {
+        path: out.to_path_buf(),
+        source: e,
+    })?;
+    let empty = entries.next().is_none();
+    if empty || out.join("report.json").is_file() || out.join("hive").is_dir() {
+        return Ok(());
+    }
+    Err(ReportError::Usage(format!(
+        "--out {}: exists, is not empty and is not a report directory (no report.json or hive/); choose a new directory or remove it",
+        out.display()
+    )))
+}
+
+/// Hard-links (copies where links fail) the files of the previous version `prev` under
+/// `rel` into `new`, except what this run replaces: `report.json`, every `.latest` file
+/// (this run's set is the only current one) and files this run wrote under the same name.
+/// Staging folders of the earlier scheme are left out.
+fn carry_over(prev: &Path, new: &Path, rel: &Path) -> Result<(), ReportError> {
+    let dir = prev.join(rel);
     let io = |p: &Path| {
         let p = p.to_path_buf();
         move |e| ReportError::Io { path: p, source: e }
     };
-    std::fs::create_dir_all(&opts.out).map_err(io(&opts.out))?;
-    let staging = opts
-        .out
-        .join(format!(".pathhound-staging-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    for e in std::fs::read_dir(&dir).map_err(io(&dir))? {
+        let e = e.map_err(io(&dir))?;
+        let name = e.file_name();
+        let text = name.to_string_lossy();
+        let r = rel.join(&name);
+        let top = rel.as_os_str().is_empty();
+        if top && (text == "report.json" || text.starts_with(".pathhound-staging-")) {
+            continue;
+        }
+        let (from, to) = (e.path(), new.join(&r));
+        let ft = e.file_type().map_err(io(&from))?;
+        if ft.is_dir() {
+            carry_over(prev, new, &r)?;
+            continue;
+        }
+        if text.contains(".latest.") || std::fs::symlink_metadata(&to).is_ok() {
+            continue;
+        }
+        if let Some(d) = to.parent() {
+            std::fs::create_dir_all(d).map_err(io(d))?;
+        }
+        if ft.is_symlink() {
+            let target = std::fs::read_link(&from).map_err(io(&from))?;
+            std::os::unix::fs::symlink(target, &to).map_err(io(&to))?;
+        } else if std::fs::hard_link(&from, &to).is_err() {
+            std::fs::copy(&from, &to).map_err(io(&to))?;
+        }
     }
-    let res = write_staged(g, opts, &staging).and_then(|summary| {
-        publish(&staging, &opts.out, &summary)?;
-        Ok(summary)
-    });
-    let _ = std::fs::remove_dir_all(&staging);
-    res
+    Ok(())
 }
 
 fn write_staged(
@@ -394,10 +467,12 @@ impl<'a> TableFiles<'a> {
                     source: e,
                 })?;
             }
+            crate::publish::file_written("report");
             std::fs::copy(&from, &to).map_err(|e| ReportError::Io {
                 path: to.clone(),
                 source: e,
             })?;
+            crate::publish::file_written("report");
             for (path, latest) in [(dated, false), (latest, true)] {
                 summary.files.push(WrittenFile {
                     path,
@@ -412,36 +487,6 @@ impl<'a> TableFiles<'a> {
         *summary.rows.entry(self.table.file_type).or_default() += self.rows;
         Ok(())
     }
-}
-
-/// Moves the staged files into `out`: dated copies first, `.latest` last, then `report.json`.
-fn publish(staging: &Path, out: &Path, summary: &ReportSummary) -> Result<(), ReportError> {
-    let mv = |rel: &str| -> Result<(), ReportError> {
-        let (from, to) = (staging.join(rel), out.join(rel));
-        if let Some(d) = to.parent() {
-            std::fs::create_dir_all(d).map_err(|e| ReportError::Io {
-                path: d.to_path_buf(),
-                source: e,
-            })?;
-        }
-        std::fs::rename(&from, &to).map_err(|e| ReportError::Io {
-            path: to,
-            source: e,
-        })
-    };
-    for latest in [false, true] {
-        for f in summary.files.iter().filter(|f| f.latest == latest) {
-            mv(&f.path)?;
-        }
-    }
-    let text =
-        serde_json::to_string_pretty(summary).map_err(|e| ReportError::Internal(e.to_string()))?;
-    let tmp = staging.join("report.json");
-    std::fs::write(&tmp, text + "\n").map_err(|e| ReportError::Io {
-        path: tmp.clone(),
-        source: e,
-    })?;
-    mv("report.json")
 }
 
 #[cfg(test)]
