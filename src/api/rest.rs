@@ -45,7 +45,8 @@ fn shown(s: &str) -> String {
     if t.len() < s.len() {
         t.push('…');
     }
-    format!("{t:?}")
+    // JSON quoting, not Rust's `{:?}`: clients see no Rust-specific escapes.
+    serde_json::Value::String(t).to_string()
 }
 
 /// The handler.
