@@ -320,6 +320,52 @@ async fn body_deadline_and_connection_cap() {
     assert!(ok, "the server answers again once connections close");
 }
 
+/// A client that asks for large answers and reads none of them is disconnected after
+/// `limits.responseStallTimeoutMs`, instead of holding its connection (and slot) for ever.
+#[tokio::test]
+async fn a_client_that_stops_reading_is_disconnected() {
+    let s = Server::start(
+        &["--demo"],
+        Some(&config_json(json!({"responseStallTimeoutMs": 500}))),
+    );
+    let port = port_of(&s);
+    let asset = "/assets/graphiql/graphiql.min.js";
+    let one = reqwest::get(s.url(asset))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    // More answers than the socket buffers of both ends hold, asked for at once (pipelined).
+    let asked = 16;
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let mut c = sock.connect(([127, 0, 0, 1], port).into()).await.unwrap();
+    let req = format!("GET {asset} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").repeat(asked);
+    c.write_all(req.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match c.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the connection was not closed");
+    assert!(
+        got < asked * one,
+        "{got} bytes of {} were delivered to a client that stopped reading",
+        asked * one
+    );
+    let r = reqwest::get(s.url("/healthz")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
 /// Raw POST; returns status, content type and body.
 async fn raw_post(
     s: &Server,

@@ -34,6 +34,9 @@ pub struct Limits {
     pub body_read_timeout_ms: u64,
     /// Open connections at most; beyond it new connections are closed at once.
     pub max_connections: usize,
+    /// Time a client may leave the answer unread (the server's writes making no progress)
+    /// before its connection is closed.
+    pub response_stall_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -49,6 +52,7 @@ impl Default for Limits {
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 10_000,
             max_connections: 1_024,
+            response_stall_timeout_ms: 10_000,
         }
     }
 }
@@ -197,6 +201,12 @@ impl Config {
                 600_000,
             ),
             ("maxConnections", l.max_connections, 1, 1_000_000),
+            (
+                "responseStallTimeoutMs",
+                l.response_stall_timeout_ms as usize,
+                100,
+                600_000,
+            ),
         ] {
             if !(lo..=hi).contains(&v) {
                 return Err(bad(

@@ -9,14 +9,15 @@
 //! GraphQL depth, complexity and page size, access-path length and paths per resource.
 //!
 //! The edge (docs/api.md, "Limits before authentication"): [`serve`] runs its own accept loop
-//! so that it can cap open connections and bound the time a client has to send a request
-//! head (which also closes idle keep-alive connections). Routes that take a body check the
+//! so that it can cap open connections, bound the time a client has to send a request head
+//! (which also closes idle keep-alive connections) and drop clients that stop reading. Routes that take a body check the
 //! key from the headers first ([`authenticate_first`]), then read the body within a deadline,
 //! and only then take a slot of the concurrency limit; `/healthz` and `/metrics` take none.
 //! Request logs carry route, status, latency and the key's configured name, never a key.
 
 pub mod auth;
 pub mod config;
+mod conn;
 pub mod graphql;
 pub mod metrics;
 pub mod openapi;
@@ -40,6 +41,7 @@ use http_body_util::BodyExt;
 use tracing::Instrument;
 
 pub use config::{Config, Limits};
+pub use conn::serve;
 pub use rest::find_resource_item as find_resource;
 
 use crate::store::{Store, StoreError};
@@ -157,6 +159,9 @@ impl Limits {
     }
     pub fn body_read_timeout(&self) -> Duration {
         Duration::from_millis(self.body_read_timeout_ms)
+    }
+    pub fn response_stall_timeout(&self) -> Duration {
+        Duration::from_millis(self.response_stall_timeout_ms)
     }
 }
 
@@ -394,90 +399,4 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
-}
-
-/// Serves on a bound listener until `shutdown` completes, then lets every open connection
-/// finish its request (each is bounded by the header, body and request timeouts).
-///
-/// HTTP/1.1 only. At most `limits.maxConnections` connections are open at once; one over
-/// the cap gets a 503 if it can be written at once, and is closed.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Arc<AppState>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), ApiError> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use hyper_util::service::TowerToHyperService;
-
-    let limits = state.limits.clone();
-    let app = router(state);
-    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let busy = busy_response(limits.max_connections);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut conns = tokio::task::JoinSet::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout())
-        .keep_alive(true);
-    tokio::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            () = &mut shutdown => break,
-        };
-        while conns.try_join_next().is_some() {}
-        let (stream, peer) = match accepted {
-            Ok(a) => a,
-            Err(e) => {
-                // Out of file descriptors or a connection reset before accept: not fatal.
-                tracing::warn!(error = %e, "accepting a connection failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            let _ = stream.try_write(&busy);
-            tracing::debug!(%peer, "connection refused: limits.maxConnections reached");
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let conn =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let mut stop = stop_rx.clone();
-        conns.spawn(async move {
-            let _slot = slot;
-            tokio::pin!(conn);
-            let done = tokio::select! {
-                r = conn.as_mut() => Some(r),
-                _ = stop.wait_for(|s| *s) => None,
-            };
-            let r = match done {
-                Some(r) => r,
-                None => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
-            };
-            if let Err(e) = r {
-                tracing::debug!(%peer, error = %e, "connection closed");
-            }
-        });
-    }
-    drop(listener);
-    let _ = stop_tx.send(true);
-    while conns.join_next().await.is_some() {}
-    Ok(())
-}
-
-/// The answer written to a connection over the cap.
-fn busy_response(max: usize) -> Vec<u8> {
-    let body = serde_json::json!({
-        "message": format!("The server has {max} open connections (limits.maxConnections); retry shortly.")
-    })
-    .to_string();
-    format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
 }

@@ -1,10 +1,11 @@
 //! The partner REST endpoint of seed 001:
 //! `POST /partner/{partnerId}/customer/{partnerCustomerId}/account/{accountId}/resource-access-paths`.
 //!
-//! Checks, in order: the key (401), the path parameters (400), the key's grant for that
-//! partner, customer and account (403, seed 001's message), `Content-Type` (400), the body
-//! (400, naming the field), that every resource belongs to the account (400), then answers
-//! with seed 001's body.
+//! Checks, in order: the key (401), the body's size and arrival (413/408, read by
+//! `api::authenticate_first` only once the key is known), the path parameters (400), the
+//! key's grant for that partner, customer and account (403, seed 001's message),
+//! `Content-Type` (400), the body (400, naming the field), that every resource belongs to the
+//! account (400), then answers with seed 001's body.
 
 use std::sync::Arc;
 
