@@ -7,7 +7,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -35,6 +35,7 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout())
         .keep_alive(true);
+    let (mut refused, mut last_warned) = (0u64, None);
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -53,7 +54,17 @@ pub async fn serve(
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             let _ = stream.try_write(&busy);
-            tracing::debug!(%peer, "connection refused: limits.maxConnections reached");
+            refused += 1;
+            // One line per interval, not one per connection: a flood must not flood the log.
+            if last_warned.is_none_or(|t: Instant| t.elapsed() >= Duration::from_secs(10)) {
+                tracing::warn!(
+                    refused,
+                    max_connections = limits.max_connections,
+                    "connections refused: limits.maxConnections are open"
+                );
+                last_warned = Some(Instant::now());
+                refused = 0;
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);
