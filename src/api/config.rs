@@ -29,6 +29,17 @@ pub struct Limits {
     pub max_page_size: usize,
     /// Requests processed at once; more wait their turn.
     pub max_concurrent_requests: usize,
+    // -- The connection edge, applied before any key is checked (docs/api.md). --
+    /// Time a client has to send a request head, from the moment the server waits for it;
+    /// also how long an idle keep-alive connection stays open.
+    pub header_read_timeout_ms: u64,
+    /// Time an authenticated client has to send its whole body before it is answered 408.
+    pub body_read_timeout_ms: u64,
+    /// Open connections at most; beyond it new connections are closed at once.
+    pub max_connections: usize,
+    /// Time a client may leave the answer unread (the server's writes making no progress)
+    /// before its connection is closed.
+    pub response_stall_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -42,6 +53,10 @@ impl Default for Limits {
             max_paths_per_resource: 1_000,
             max_page_size: 500,
             max_concurrent_requests: 64,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 10_000,
+            max_connections: 1_024,
+            response_stall_timeout_ms: 10_000,
         }
     }
 }
@@ -177,6 +192,25 @@ impl Config {
                 l.max_concurrent_requests,
                 1,
                 100_000,
+            ),
+            (
+                "headerReadTimeoutMs",
+                l.header_read_timeout_ms as usize,
+                100,
+                600_000,
+            ),
+            (
+                "bodyReadTimeoutMs",
+                l.body_read_timeout_ms as usize,
+                100,
+                600_000,
+            ),
+            ("maxConnections", l.max_connections, 1, 1_000_000),
+            (
+                "responseStallTimeoutMs",
+                l.response_stall_timeout_ms as usize,
+                100,
+                600_000,
             ),
         ] {
             if !(lo..=hi).contains(&v) {
@@ -324,6 +358,14 @@ mod tests {
             (
                 r#"{"limits": {"maxQueryDepth": 1000}}"#.to_string(),
                 "$.limits.maxQueryDepth: 1000 is out of range",
+            ),
+            (
+                r#"{"limits": {"bodyReadTimeoutMs": 5}}"#.to_string(),
+                "$.limits.bodyReadTimeoutMs: 5 is out of range: must be from 100 to 600000",
+            ),
+            (
+                r#"{"limits": {"maxConnections": 0}}"#.to_string(),
+                "$.limits.maxConnections: 0 is out of range",
             ),
             (
                 r#"{"limits": {"maxDepth": 3}}"#.to_string(),

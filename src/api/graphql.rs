@@ -6,15 +6,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{
     ComplexObject, Context, EmptyMutation, EmptySubscription, Enum, ErrorExtensions, InputObject,
     Object, Schema, SimpleObject,
 };
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use tokio::sync::OnceCell;
 
 use super::{AppState, KeyName, Limits, json_message};
@@ -1560,40 +1560,70 @@ fn decode_cursor(c: &str) -> GResult<(Option<String>, String, usize)> {
 
 // ---- HTTP --------------------------------------------------------------------------------
 
-/// GraphiQL.
-pub async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("pathhound GraphiQL")
-            .finish(),
-    )
+/// GraphiQL, served from the binary (`src/api/web/graphiql/`).
+pub async fn graphiql() -> Response {
+    super::web::graphiql_page()
 }
 
-/// `POST /graphql`.
+/// A body that is no GraphQL request, in words for the client (the extractor's own answer
+/// is Rust debug text).
+fn rejected(e: GraphQLRejection) -> Response {
+    use async_graphql::ParseRequestError as P;
+    let (status, message) = match e.0 {
+        P::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body: larger than this server accepts (limits.maxBodyBytes)".to_string(),
+        ),
+        P::InvalidRequest(e) => (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "body: not a GraphQL request ({e}); send JSON like {{\"query\": \"{{ snapshot {{ id }} }}\", \"variables\": {{}}}}"
+            ),
+        ),
+        P::UnsupportedBatch => (
+            StatusCode::BAD_REQUEST,
+            "body: batched requests are not supported; send one {\"query\": ...} object"
+                .to_string(),
+        ),
+        other => (
+            StatusCode::BAD_REQUEST,
+            format!("body: not a GraphQL request ({other}); send it as application/json"),
+        ),
+    };
+    json_message(status, &message)
+}
+
+/// `POST /graphql`. The key was checked from the headers before the body was read
+/// (`api::authenticate_first`); it is checked again here so the handler stands alone.
 pub async fn graphql_handler(
     State(s): State<Arc<AppState>>,
     headers: HeaderMap,
-    req: GraphQLRequest,
+    req: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
     let mut key_name = None;
     if !s.open_graphql {
         match s.keys.authenticate(&headers) {
             Ok(k) if k.graphql => key_name = Some(k.name.clone()),
             Ok(k) => {
-                s.metrics.auth_failure("forbidden");
-                let mut r = json_message(
-                    StatusCode::FORBIDDEN,
-                    "This API key has no GraphQL access (set \"graphql\": true for it in the config file).",
-                );
+                let mut r = s.no_graphql_access();
                 r.extensions_mut().insert(KeyName(k.name.clone()));
                 return r;
             }
             Err(f) => return s.unauthenticated(f),
         }
     }
+    let with_key = |mut r: Response| {
+        if let Some(n) = &key_name {
+            r.extensions_mut().insert(KeyName(n.clone()));
+        }
+        r
+    };
+    let req = match req {
+        Ok(r) => r,
+        Err(e) => return with_key(rejected(e)),
+    };
     let fut = s.schema.execute(req.into_inner());
-    let mut r = match tokio::time::timeout(s.limits.timeout(), fut).await {
+    let r = match tokio::time::timeout(s.limits.timeout(), fut).await {
         Ok(resp) => {
             if resp.is_err() {
                 s.metrics.graphql_error();
@@ -1608,8 +1638,5 @@ pub async fn graphql_handler(
         }
         Err(_) => s.timed_out(),
     };
-    if let Some(n) = key_name {
-        r.extensions_mut().insert(KeyName(n));
-    }
-    r
+    with_key(r)
 }

@@ -7,10 +7,17 @@
 //! to partner/customer/account sets; GraphQL needs a key with `graphql: true` except for the
 //! built-in demo on a loopback address. Limits on body size, request time, concurrency,
 //! GraphQL depth, complexity and page size, access-path length and paths per resource.
+//!
+//! The edge (docs/api.md, "Limits before authentication"): [`serve`] runs its own accept loop
+//! so that it can cap open connections, bound the time a client has to send a request head
+//! (which also closes idle keep-alive connections) and drop clients that stop reading. Routes that take a body check the
+//! key from the headers first ([`authenticate_first`]), then read the body within a deadline,
+//! and only then take a slot of the concurrency limit; `/healthz` and `/metrics` take none.
 //! Request logs carry route, status, latency and the key's configured name, never a key.
 
 pub mod auth;
 pub mod config;
+mod conn;
 pub mod graphql;
 pub mod metrics;
 pub mod openapi;
@@ -24,14 +31,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
+use http_body_util::BodyExt;
 use tracing::Instrument;
 
 pub use config::{Config, Limits};
+pub use conn::serve;
 pub use rest::find_resource_item as find_resource;
 
 use crate::store::{Store, StoreError};
@@ -121,6 +131,14 @@ impl AppState {
         r
     }
 
+    fn no_graphql_access(&self) -> Response {
+        self.metrics.auth_failure("forbidden");
+        json_message(
+            StatusCode::FORBIDDEN,
+            "This API key has no GraphQL access (set \"graphql\": true for it in the config file).",
+        )
+    }
+
     fn timed_out(&self) -> Response {
         json_message(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -135,6 +153,15 @@ impl AppState {
 impl Limits {
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
+    }
+    pub fn body_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_read_timeout_ms)
+    }
+    pub fn response_stall_timeout(&self) -> Duration {
+        Duration::from_millis(self.response_stall_timeout_ms)
     }
 }
 
@@ -249,66 +276,127 @@ async fn method_not_allowed(req: Request) -> Response {
     )
 }
 
-/// The body-limit layer answers 413 in plain text; the API answers JSON.
-async fn too_large_as_json(State(max): State<usize>, r: Response) -> Response {
-    let is_json = r
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if r.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return json_message(
+/// What a route that takes a body asks of the key before the body is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// Any configured key (the partner REST endpoint checks its grant itself).
+    AnyKey,
+    /// A key with `graphql: true`, unless GraphQL is open (`--demo` on loopback).
+    GraphQl,
+}
+
+/// An answer given before the body was read: the connection is closed after it, so the
+/// unread body is never waited for.
+fn closing(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+/// Checks the key from the headers alone, so a client without one is answered 401 at once
+/// and its body is never read; then reads the body within `limits.bodyReadTimeoutMs` and
+/// `limits.maxBodyBytes`. Runs outside the concurrency limit, so a slow body holds no slot.
+async fn authenticate_first(
+    State((s, needs)): State<(Arc<AppState>, Needs)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let key = if needs == Needs::GraphQl && s.open_graphql {
+        None
+    } else {
+        match s.keys.authenticate(req.headers()) {
+            Ok(k) => Some(k),
+            Err(f) => return closing(s.unauthenticated(f)),
+        }
+    };
+    let name = key.map(|k| KeyName(k.name.clone()));
+    let with_key = |mut r: Response| {
+        if let Some(n) = &name {
+            r.extensions_mut().insert(n.clone());
+        }
+        r
+    };
+    if needs == Needs::GraphQl && key.is_some_and(|k| !k.graphql) {
+        return with_key(closing(s.no_graphql_access()));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match read_body(&s.limits, &parts.headers, body).await {
+        Ok(b) => b,
+        Err(r) => return with_key(closing(r)),
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// The whole body, or the answer when it is too large (413), too slow (408) or broken (400).
+async fn read_body(limits: &Limits, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let max = limits.max_body_bytes;
+    let too_large = || {
+        json_message(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("body: larger than the {max} bytes this server accepts (limits.maxBodyBytes)"),
-        );
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
     }
-    r
+    let read = http_body_util::Limited::new(body, max).collect();
+    match tokio::time::timeout(limits.body_read_timeout(), read).await {
+        Ok(Ok(b)) => Ok(b.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => Err(json_message(
+            StatusCode::BAD_REQUEST,
+            &format!("body: could not be read ({e}); send it again"),
+        )),
+        Err(_) => Err(json_message(
+            StatusCode::REQUEST_TIMEOUT,
+            &format!(
+                "body: not received within {} ms (limits.bodyReadTimeoutMs); send the whole request without pauses",
+                limits.body_read_timeout_ms
+            ),
+        )),
+    }
 }
 
 /// Every route with its layers.
 pub fn router(state: Arc<AppState>) -> Router {
     let limits = state.limits.clone();
+    // One semaphore for every route that reaches the store with a body.
+    let concurrency =
+        tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests);
+    let guarded = |m: MethodRouter<Arc<AppState>>, needs: Needs| {
+        m.route_layer(concurrency.clone())
+            .route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), needs),
+                authenticate_first,
+            ))
+    };
     Router::new()
         .route("/", get(web::index))
         .route("/static/{file}", get(web::asset))
+        .route("/assets/graphiql/{file}", get(web::graphiql_asset))
+        .route("/graphql", get(graphql::graphiql))
         .route(
             "/graphql",
-            get(graphql::graphiql).post(graphql::graphql_handler),
+            guarded(post(graphql::graphql_handler), Needs::GraphQl),
         )
         .route(
             "/partner/{partnerId}/customer/{partnerCustomerId}/account/{accountId}/resource-access-paths",
-            post(rest::resource_access_paths),
+            guarded(post(rest::resource_access_paths), Needs::AnyKey),
         )
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            limits.max_body_bytes,
-        ))
-        .layer(axum::middleware::map_response_with_state(
-            limits.max_body_bytes,
-            too_large_as_json,
-        ))
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-            limits.max_concurrent_requests,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
-}
-
-/// Serves on a bound listener until `shutdown` completes.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Arc<AppState>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), ApiError> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(ApiError::Serve)
 }

@@ -1,12 +1,14 @@
 //! The partner REST endpoint of seed 001:
 //! `POST /partner/{partnerId}/customer/{partnerCustomerId}/account/{accountId}/resource-access-paths`.
 //!
-//! Checks, in order: the key (401), the path parameters (400), the key's grant for that
-//! partner, customer and account (403, seed 001's message), `Content-Type` (400), the body
-//! (400, naming the field; repeated `resourceIds` are merged, and a request whose cost,
-//! distinct resources × `maxAccessPathNodes`, exceeds `limits.maxAccessPathCost` is refused
-//! before any work), that every resource belongs to the account (400), then answers with
-//! seed 001's body. Work abandoned at the timeout (or when the client leaves) stops.
+//! Checks, in order: the key (401), the body's size and arrival (413/408, read by
+//! `api::authenticate_first` only once the key is known), the path parameters (400), the
+//! key's grant for that partner, customer and account (403, seed 001's message),
+//! `Content-Type` (400), the body (400, naming the field; repeated `resourceIds` are merged,
+//! and a request whose cost, distinct resources × `maxAccessPathNodes`, exceeds
+//! `limits.maxAccessPathCost` is refused before any work), that every resource belongs to the
+//! account (400), then answers with seed 001's body. Work abandoned at the timeout (or when
+//! the client leaves) stops.
 
 use std::sync::Arc;
 
@@ -48,7 +50,8 @@ fn shown(s: &str) -> String {
     if t.len() < s.len() {
         t.push('…');
     }
-    format!("{t:?}")
+    // JSON quoting, not Rust's `{:?}`: clients see no Rust-specific escapes.
+    serde_json::Value::String(t).to_string()
 }
 
 /// The handler.

@@ -253,7 +253,16 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<Result<(), Usage>> {
             }
             let _ = out.flush();
         }
-        tracing::info!(listen = %addr, keys = state.keys.len(), open_graphql = state.open_graphql, "serving");
+        let l = &state.limits;
+        tracing::info!(
+            listen = %addr,
+            keys = state.keys.len(),
+            open_graphql = state.open_graphql,
+            max_connections = l.max_connections,
+            header_read_timeout_ms = l.header_read_timeout_ms,
+            body_read_timeout_ms = l.body_read_timeout_ms,
+            "serving"
+        );
         api::serve(listener, state, shutdown_signal()).await?;
         Ok(Ok(()))
     })
