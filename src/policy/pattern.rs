@@ -194,7 +194,7 @@ fn find(seg: &[Tok], t: &[Tok], wild: bool) -> Option<usize> {
     // `any`: positions holding `?`; `full`: all positions.
     let mut any = vec![0u64; nw];
     let mut full = vec![u64::MAX; nw];
-    if n % 64 != 0 {
+    if !n.is_multiple_of(64) {
         full[nw - 1] = (1u64 << (n % 64)) - 1;
     }
     let mut lits: Vec<(char, usize)> = Vec::new();
