@@ -2,37 +2,12 @@
 //! that leads out of the snapshot is refused, an ARN that names another account than its
 //! folder is refused, and error messages quote a bounded prefix of a bad value on one line.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
-struct Tmp(PathBuf);
-impl Tmp {
-    fn new(tag: &str) -> Tmp {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!(
-            "pathhound-hostile-snap-{tag}-{}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-    fn write(&self, rel: &str, v: &Value) {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, v.to_string()).unwrap();
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod support;
+use support::TempDir as Tmp;
 
 const A: &str = "111111111111";
 const B: &str = "222222222222";
@@ -60,12 +35,12 @@ fn load_err(dir: &Path) -> String {
 
 #[test]
 fn a_link_out_of_the_snapshot_is_refused_with_the_file_named() {
-    let outside = Tmp::new("outside");
+    let outside = Tmp::new("snap-outside");
     outside.write(
         "secret.json",
         &json!({"UserDetailList": [user("mallory", A)]}),
     );
-    let t = Tmp::new("link");
+    let t = Tmp::new("snap-link");
     std::fs::create_dir_all(t.path().join(A)).unwrap();
     let link = t.path().join(A).join("iam.json");
     std::os::unix::fs::symlink(outside.path().join("secret.json"), &link).unwrap();
@@ -74,8 +49,8 @@ fn a_link_out_of_the_snapshot_is_refused_with_the_file_named() {
     assert!(msg.contains("outside the snapshot"), "{msg}");
 
     // a whole account folder linked in from elsewhere is refused the same way
-    let t2 = Tmp::new("dirlink");
-    let elsewhere = Tmp::new("elsewhere");
+    let t2 = Tmp::new("snap-dirlink");
+    let elsewhere = Tmp::new("snap-elsewhere");
     elsewhere.write("iam.json", &json!({"UserDetailList": [user("bob", A)]}));
     std::os::unix::fs::symlink(elsewhere.path(), t2.path().join(A)).unwrap();
     let msg = load_err(t2.path());
@@ -84,7 +59,7 @@ fn a_link_out_of_the_snapshot_is_refused_with_the_file_named() {
 
 #[test]
 fn links_inside_the_snapshot_and_a_linked_root_still_load() {
-    let t = Tmp::new("inner");
+    let t = Tmp::new("snap-inner");
     t.write(
         "store/iam.json",
         &json!({"UserDetailList": [user("alice", A)]}),
@@ -99,12 +74,12 @@ fn links_inside_the_snapshot_and_a_linked_root_still_load() {
     assert_eq!(snap.principals.len(), 1);
 
     // the root itself may be a link (collect publishes --out as one)
-    let real = Tmp::new("real-root");
+    let real = Tmp::new("snap-real-root");
     real.write(
         &format!("{A}/iam.json"),
         &json!({"UserDetailList": [user("alice", A)]}),
     );
-    let holder = Tmp::new("root-link");
+    let holder = Tmp::new("snap-root-link");
     let root_link = holder.path().join("snap");
     std::os::unix::fs::symlink(real.path(), &root_link).unwrap();
     let snap = pathhound::snapshot::load(&root_link).unwrap();
@@ -113,7 +88,7 @@ fn links_inside_the_snapshot_and_a_linked_root_still_load() {
 
 #[test]
 fn a_principal_of_another_account_in_a_folder_is_refused() {
-    let t = Tmp::new("acct");
+    let t = Tmp::new("snap-acct");
     // 222's user in 111's folder would get access through 111's root trust
     t.write(
         &format!("{A}/iam.json"),
@@ -124,7 +99,7 @@ fn a_principal_of_another_account_in_a_folder_is_refused() {
     assert!(msg.contains("$.UserDetailList[0].Arn"), "{msg}");
     assert!(msg.contains(&format!("names account {B}")), "{msg}");
 
-    let t = Tmp::new("acct-role");
+    let t = Tmp::new("snap-acct-role");
     t.write(
         &format!("{A}/iam.json"),
         &json!({"RoleDetailList": [role_trusting_root("r", A), role_trusting_root("other", B)]}),
@@ -135,7 +110,7 @@ fn a_principal_of_another_account_in_a_folder_is_refused() {
 
 #[test]
 fn a_huge_bad_value_is_quoted_by_a_short_prefix_on_one_line() {
-    let t = Tmp::new("huge");
+    let t = Tmp::new("snap-huge");
     let huge = format!("arn:aws:iam::{A}\n{}", "x".repeat(20_000_000));
     let mut u = user("alice", A);
     u["Arn"] = json!(huge);
@@ -146,7 +121,7 @@ fn a_huge_bad_value_is_quoted_by_a_short_prefix_on_one_line() {
     assert!(msg.contains("$.UserDetailList[0].Arn"), "{msg}");
 
     // a JSON parser's own message quoting a value is bounded too
-    let t = Tmp::new("huge-type");
+    let t = Tmp::new("snap-huge-type");
     let bad = json!({"Policies": [{"PolicyName": "p", "Arn": format!("arn:aws:iam::{A}:policy/p"),
         "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": "x".repeat(5_000_000)}]}]});
     t.write(&format!("{A}/iam.json"), &bad);
