@@ -65,8 +65,6 @@ pub enum ApiError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("the server failed: {0}")]
-    Serve(std::io::Error),
     #[error(
         "no API keys are configured, so nothing could be queried: pass --config FILE with keys (docs/api.md), or --demo on a loopback --listen address"
     )]
