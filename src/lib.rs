@@ -16,4 +16,5 @@ pub mod report;
 pub mod snapshot;
 pub mod store;
 pub mod synth;
+pub mod tenant;
 pub mod text;

@@ -58,29 +58,12 @@ impl ReportError {
     }
 }
 
-/// A customer id as it appears in object keys (`customer_id=C123456`): 1 to 64 characters
-/// from `A-Z a-z 0-9 - _ .`, starting with a letter or digit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CustomerId(String);
+/// A customer id as it appears in object keys (`customer_id=C123456`): the tenant.
+pub use crate::tenant::CustomerId;
 
-impl CustomerId {
-    pub fn parse(s: &str) -> Result<CustomerId, ReportError> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if ok {
-            Ok(CustomerId(s.to_string()))
-        } else {
-            Err(ReportError::Usage(format!(
-                "--customer-id: {s:?} is not a customer id: use 1 to 64 letters, digits, '-', '_' \
-                 or '.', starting with a letter or digit (k9 style: C123456)"
-            )))
-        }
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
+impl From<crate::tenant::TenantError> for ReportError {
+    fn from(e: crate::tenant::TenantError) -> Self {
+        ReportError::Usage(e.to_string())
     }
 }
 
