@@ -5,10 +5,12 @@
 //   :param includeConditional => true
 //   :param minResources => 1
 //   :param limit => 100
+//   :param accounts => null
 MATCH (s:Snapshot)
 WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
 MATCH (p:Principal {snapshot: s.id})-[g:READ_DATA|WRITE_DATA|DELETE_DATA]->(t:Entity)
-WHERE $includeConditional OR g.conditional IS NULL
+WHERE ($includeConditional OR g.conditional IS NULL)
+  AND ($accounts IS NULL OR p.account IN $accounts)
 WITH p, g, CASE WHEN t:Resource THEN t.id END AS res
 WITH p,
      collect(DISTINCT res) AS resources,

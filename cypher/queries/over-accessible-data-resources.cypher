@@ -5,10 +5,12 @@
 //   :param includeConditional => true
 //   :param minHolders => 1
 //   :param limit => 100
+//   :param accounts => null
 MATCH (s:Snapshot)
 WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
 MATCH (r:Resource {snapshot: s.id})<-[g:READ_DATA|WRITE_DATA|DELETE_DATA]-(h:Entity)
-WHERE $includeConditional OR g.conditional IS NULL
+WHERE ($includeConditional OR g.conditional IS NULL)
+  AND ($accounts IS NULL OR r.account IN $accounts)
 WITH r, h, collect(DISTINCT type(g)) AS caps
 WITH r,
      count(h) AS holders,

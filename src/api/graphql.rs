@@ -12,12 +12,13 @@ use async_graphql::{
 };
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::OnceCell;
 
-use super::{AppState, KeyName, Limits, json_message};
+use super::audit::AuditInfo;
+use super::{AppState, Caller, Limits, json_message, with_audit};
 use crate::arn::AccountId;
 use crate::cancel::Cancel;
 use crate::capability::Capability;
@@ -28,7 +29,8 @@ use crate::store::{self, AccessRow, HolderType, PageRequest, Store, StoreError};
 /// The schema type.
 pub type PathhoundSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
-/// What resolvers need.
+/// What resolvers need: the request's store (already scoped to the caller's grants, so no
+/// resolver can see more) and the limits.
 struct Ctx {
     store: Arc<dyn Store>,
     limits: Limits,
@@ -66,13 +68,10 @@ fn user_error(field: &str, message: impl std::fmt::Display) -> async_graphql::Er
     })
 }
 
-/// Builds the schema over a store with the configured limits.
-pub fn build_schema(store: Arc<dyn Store>, limits: &Limits) -> PathhoundSchema {
+/// Builds the schema with the configured limits. The store is per request (the caller's
+/// scoped view of its tenant): [`graphql_handler`] adds it to each request's data.
+pub fn build_schema(limits: &Limits) -> PathhoundSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
-        .data(Ctx {
-            store,
-            limits: limits.clone(),
-        })
         .extension(PerRequest {
             max_complexity: limits.max_query_complexity,
         })
@@ -715,11 +714,17 @@ impl AccessPath {
                 (prev.clone(), None)
             };
             if !cache.contains_key(&resource) {
-                let rows = s
-                    .store
-                    .resource_access(&resource)
-                    .await
-                    .map_err(gql_error)?;
+                // A node outside the caller's grants is shown as its bare account ID: its
+                // grants are not the caller's to see, and it is not an error.
+                let rows = if resource.is_empty() || is_account_id(&resource) {
+                    Vec::new()
+                } else {
+                    match s.store.resource_access(&resource).await {
+                        Ok(r) => r,
+                        Err(StoreError::NotFound { .. }) => Vec::new(),
+                        Err(e) => return Err(gql_error(e)),
+                    }
+                };
                 cache.insert(resource.clone(), rows);
             }
             let rows = cache.get(&resource).map(Vec::as_slice).unwrap_or(&[]);
@@ -1456,6 +1461,7 @@ impl QueryRoot {
                     min_count: min_holders,
                     include_conditional,
                     limit,
+                    accounts: None,
                 },
                 &cancel_of(c),
             )
@@ -1495,6 +1501,7 @@ impl QueryRoot {
                     min_count: min_resources,
                     include_conditional,
                     limit,
+                    accounts: None,
                 },
                 &cancel_of(c),
             )
@@ -1593,36 +1600,111 @@ fn rejected(e: GraphQLRejection) -> Response {
     json_message(status, &message)
 }
 
-/// `POST /graphql`. The key was checked from the headers before the body was read
-/// (`api::authenticate_first`); it is checked again here so the handler stands alone.
-pub async fn graphql_handler(
-    State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
-    req: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    let mut key_name = None;
-    if !s.open_graphql {
-        match s.keys.authenticate(&headers) {
-            Ok(k) if k.graphql => key_name = Some(k.name.clone()),
-            Ok(k) => {
-                let mut r = s.no_graphql_access();
-                r.extensions_mut().insert(KeyName(k.name.clone()));
-                return r;
+/// The customer a GraphQL request names: the `X-Pathhound-Customer` header or `?customer=`.
+fn named_customer(headers: &HeaderMap, uri: &axum::http::Uri) -> Option<String> {
+    if let Some(v) = headers
+        .get("x-pathhound-customer")
+        .and_then(|v| v.to_str().ok())
+    {
+        return Some(v.trim().to_string());
+    }
+    uri.query()?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == "customer").then(|| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
+/// Top-level fields (or the operation name) and the ARNs and account ids a request names, for
+/// the audit line.
+fn audit_of(req: &async_graphql::Request, info: &mut AuditInfo) {
+    let mut op = req.operation_name.clone();
+    if op.is_none()
+        && let Ok(doc) = async_graphql::parser::parse_query(&req.query)
+    {
+        let mut fields = Vec::new();
+        for (_, o) in doc.operations.iter() {
+            for sel in &o.node.selection_set.node.items {
+                if let async_graphql::parser::types::Selection::Field(f) = &sel.node {
+                    fields.push(f.node.name.node.to_string());
+                }
             }
-            Err(f) => return s.unauthenticated(f),
+        }
+        fields.sort();
+        fields.dedup();
+        op = Some(fields.join(","));
+    }
+    info.operation = op.map(|o| crate::text::quote(&o));
+    let vars = serde_json::to_string(&req.variables).unwrap_or_default();
+    let mut found = Vec::new();
+    for text in [req.query.as_str(), vars.as_str()] {
+        for part in text.split(['"', ' ', '\n', '\t', ',', '\\']) {
+            if part.starts_with("arn:")
+                || (part.len() == 12 && part.bytes().all(|b| b.is_ascii_digit()))
+            {
+                found.push(part.to_string());
+            }
         }
     }
-    let with_key = |mut r: Response| {
-        if let Some(n) = &key_name {
-            r.extensions_mut().insert(KeyName(n.clone()));
-        }
-        r
+    found.sort();
+    found.dedup();
+    info.add_resources(found.iter().map(String::as_str));
+}
+
+/// `POST /graphql`. The key was checked from the headers before the body was read
+/// (`api::authenticate_first`, which put the [`Caller`] in the request); here the customer is
+/// chosen and the caller's view of it becomes the request's store.
+pub async fn graphql_handler(
+    State(s): State<Arc<AppState>>,
+    caller: Option<Extension<Caller>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    req: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    let Some(Extension(caller)) = caller else {
+        return s.unauthenticated(super::auth::AuthFailure::Missing);
     };
+    let key_name = caller.key.as_ref().map(|k| k.name.clone());
+    let mut info = AuditInfo {
+        interface: Some(super::graphql_interface(&headers).as_str()),
+        ..Default::default()
+    };
+    let done = |r: Response, info: AuditInfo| with_audit(r, key_name.clone(), info);
     let req = match req {
-        Ok(r) => r,
-        Err(e) => return with_key(rejected(e)),
+        Ok(r) => r.into_inner(),
+        Err(e) => return done(rejected(e), info),
     };
-    let fut = s.schema.execute(req.into_inner());
+    audit_of(&req, &mut info);
+    let customer = match named_customer(&headers, &uri) {
+        Some(c) => c,
+        None => match default_customer(&s, &caller).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return done(
+                    json_message(
+                        StatusCode::BAD_REQUEST,
+                        "customer: name the customer (tenant) to query with the header X-Pathhound-Customer: ID or ?customer=ID; this key may see several",
+                    ),
+                    info,
+                );
+            }
+            Err(e) => return done(super::store_error(&e), info),
+        },
+    };
+    info.tenant = Some(crate::text::quote(&customer));
+    let store = match s.store_for(&caller, &customer).await {
+        Ok(Some(st)) => st,
+        Ok(None) => return done(s.not_granted(), info),
+        Err(e) => return done(super::store_error(&e), info),
+    };
+    let req = req.data(Ctx {
+        store,
+        limits: s.limits.clone(),
+    });
+    let fut = s.schema.execute(req);
     let r = match tokio::time::timeout(s.limits.timeout(), fut).await {
         Ok(resp) => {
             if resp.is_err() {
@@ -1638,5 +1720,29 @@ pub async fn graphql_handler(
         }
         Err(_) => s.timed_out(),
     };
-    with_key(r)
+    done(r, info)
+}
+
+/// The customer of a request that names none: the only one the caller may see among those
+/// served, if there is exactly one.
+async fn default_customer(s: &AppState, caller: &Caller) -> Result<Option<String>, StoreError> {
+    let served = s.tenants.list().await?;
+    let visible: Vec<&crate::tenant::CustomerId> = served
+        .iter()
+        .filter(|c| {
+            caller
+                .key
+                .as_ref()
+                .is_none_or(|k| k.view(c.as_str()).is_some())
+        })
+        .collect();
+    Ok(match visible.as_slice() {
+        [one] => Some(one.as_str().to_string()),
+        [] => caller
+            .key
+            .as_ref()
+            .and_then(|k| k.named_customers())
+            .and_then(|v| (v.len() == 1).then(|| v[0].clone())),
+        _ => None,
+    })
 }

@@ -73,7 +73,8 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition (version 0.0.4).
-    pub fn render(&self, snapshot_id: &str) -> String {
+    /// `snapshots`: (customer, snapshot id) of every served tenant.
+    pub fn render(&self, snapshots: &[(String, String)]) -> String {
         let mut out = String::new();
         let Ok(m) = self.inner.lock() else {
             return out;
@@ -123,7 +124,7 @@ impl Metrics {
             out,
             "# HELP pathhound_auth_failures_total Requests refused for a missing, malformed or unknown key, or a key without the grant.\n# TYPE pathhound_auth_failures_total counter"
         );
-        for reason in ["missing", "malformed", "unknown", "forbidden"] {
+        for reason in ["missing", "malformed", "unknown", "expired", "forbidden"] {
             let _ = writeln!(
                 out,
                 "pathhound_auth_failures_total{{reason=\"{reason}\"}} {}",
@@ -132,9 +133,16 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
-            "# HELP pathhound_snapshot_info The snapshot being served.\n# TYPE pathhound_snapshot_info gauge\npathhound_snapshot_info{{id=\"{}\"}} 1",
-            esc(snapshot_id)
+            "# HELP pathhound_snapshot_info The snapshot each tenant is served from.\n# TYPE pathhound_snapshot_info gauge"
         );
+        for (customer, id) in snapshots {
+            let _ = writeln!(
+                out,
+                "pathhound_snapshot_info{{customer=\"{}\",id=\"{}\"}} 1",
+                esc(customer),
+                esc(id)
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP pathhound_uptime_seconds Seconds since the server started.\n# TYPE pathhound_uptime_seconds gauge\npathhound_uptime_seconds {:.3}",
@@ -155,7 +163,7 @@ mod tests {
         m.record("/graphql", "POST", 200, Duration::from_millis(300));
         m.record("/graphql", "POST", 400, Duration::from_millis(1));
         m.auth_failure("missing");
-        let t = m.render("demo\"x");
+        let t = m.render(&[("C1".into(), "demo\"x".into())]);
         assert!(t.contains(
             "pathhound_http_requests_total{route=\"/graphql\",method=\"POST\",status=\"200\"} 2"
         ));
@@ -166,6 +174,6 @@ mod tests {
             "pathhound_http_request_duration_seconds_bucket{route=\"/graphql\",le=\"+Inf\"} 3"
         ));
         assert!(t.contains("pathhound_auth_failures_total{reason=\"missing\"} 1"));
-        assert!(t.contains("pathhound_snapshot_info{id=\"demo\\\"x\"} 1"));
+        assert!(t.contains("pathhound_snapshot_info{customer=\"C1\",id=\"demo\\\"x\"} 1"));
     }
 }

@@ -15,6 +15,7 @@
 //! and only then take a slot of the concurrency limit; `/healthz` and `/metrics` take none.
 //! Request logs carry route, status, latency and the key's configured name, never a key.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 mod conn;
@@ -22,6 +23,7 @@ pub mod graphql;
 pub mod metrics;
 pub mod openapi;
 pub mod rest;
+pub mod tenants;
 mod web;
 
 use std::net::SocketAddr;
@@ -40,9 +42,9 @@ use axum::routing::{MethodRouter, get, post};
 use http_body_util::BodyExt;
 use tracing::Instrument;
 
+pub use crate::store::find_resource;
 pub use config::{Config, Limits};
 pub use conn::serve;
-pub use rest::find_resource_item as find_resource;
 
 use crate::store::{Store, StoreError};
 
@@ -71,6 +73,10 @@ pub enum ApiError {
     NoKeys,
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("nothing to serve: give --demo, --snapshot [CUSTOMER=]DIR or --neo4j-uri")]
+    NoTenants,
+    #[error("the audit log cannot be opened: {message} (check $.audit.file in the config)")]
+    Audit { message: String },
 }
 
 /// The configured name of the key a request used, put in the response extensions for the
@@ -78,41 +84,114 @@ pub enum ApiError {
 #[derive(Clone, Debug)]
 pub struct KeyName(pub String);
 
+/// Who is asking, put in the request extensions by [`authenticate_first`]: the key, or `None`
+/// for open GraphQL (`--demo` on loopback), which sees the whole of its one tenant.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub key: Option<Arc<auth::Key>>,
+}
+
+/// The part of the configuration a reload (SIGHUP) replaces.
+struct Live {
+    keys: Arc<auth::KeyRing>,
+    audit: Option<config::AuditTarget>,
+}
+
 /// Shared by every handler.
 pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub keys: auth::KeyRing,
+    pub tenants: tenants::Tenants,
+    live: std::sync::RwLock<Live>,
     /// GraphQL without a key (`--demo` on loopback).
     pub open_graphql: bool,
     pub limits: Limits,
     pub schema: graphql::PathhoundSchema,
     pub metrics: metrics::Metrics,
-    pub snapshot_id: String,
+    pub audit: audit::Audit,
+    pub budgets: Arc<audit::Budgets>,
     next_request: AtomicU64,
 }
+
+/// The answer when a caller may not see a customer, or the customer is not served: the
+/// same either way, so that nobody learns which customers exist.
+pub const NOT_GRANTED_CUSTOMER: &str = "Caller is not authorized to query this customer.";
 
 impl AppState {
     /// Builds the state; fails when no request could ever be authorized.
     pub async fn new(
-        store: Arc<dyn Store>,
+        tenants: tenants::Tenants,
         config: Config,
         open_graphql: bool,
     ) -> Result<AppState, ApiError> {
         if config.keys.is_empty() && !open_graphql {
             return Err(ApiError::NoKeys);
         }
-        let info = store.snapshot_info().await?;
-        let schema = graphql::build_schema(store.clone(), &config.limits);
+        if tenants.list().await?.is_empty() && !matches!(tenants, tenants::Tenants::Neo4j { .. }) {
+            return Err(ApiError::NoTenants);
+        }
+        let audit = audit::Audit::open(config.audit.as_ref()).map_err(|e| ApiError::Audit {
+            message: e.to_string(),
+        })?;
+        let schema = graphql::build_schema(&config.limits);
         Ok(AppState {
-            store,
-            keys: config.keys,
+            tenants,
+            live: std::sync::RwLock::new(Live {
+                keys: Arc::new(config.keys),
+                audit: config.audit,
+            }),
             open_graphql,
             limits: config.limits,
             schema,
             metrics: metrics::Metrics::default(),
-            snapshot_id: info.id,
+            audit,
+            budgets: Arc::new(audit::Budgets::default()),
             next_request: AtomicU64::new(1),
         })
+    }
+
+    /// The keys in force.
+    pub fn keys(&self) -> Arc<auth::KeyRing> {
+        match self.live.read() {
+            Ok(l) => l.keys.clone(),
+            Err(p) => p.into_inner().keys.clone(),
+        }
+    }
+
+    /// Replaces keys and audit target with a new config's (SIGHUP). A config that cannot be
+    /// used is refused and the running one kept. Limits are fixed at start: the answer lists
+    /// what was not applied.
+    pub fn reload(&self, config: Config) -> Result<Vec<String>, ApiError> {
+        if config.keys.is_empty() && !self.open_graphql {
+            return Err(ApiError::NoKeys);
+        }
+        let mut notes = Vec::new();
+        if config.limits != self.limits {
+            notes.push(
+                "limits changed in the file but apply only at start: restart the server to use them"
+                    .to_string(),
+            );
+        }
+        let same_audit = match self.live.read() {
+            Ok(l) => l.audit == config.audit,
+            Err(_) => false,
+        };
+        // Reopened even when unchanged, so that a rotated file is followed.
+        self.audit
+            .reopen(config.audit.as_ref())
+            .map_err(|e| ApiError::Audit {
+                message: e.to_string(),
+            })?;
+        if !same_audit {
+            notes.push("audit log target changed".to_string());
+        }
+        let mut l = match self.live.write() {
+            Ok(l) => l,
+            Err(p) => p.into_inner(),
+        };
+        *l = Live {
+            keys: Arc::new(config.keys),
+            audit: config.audit,
+        };
+        Ok(notes)
     }
 
     fn unauthenticated(&self, f: auth::AuthFailure) -> Response {
@@ -120,6 +199,7 @@ impl AppState {
             auth::AuthFailure::Missing => "missing",
             auth::AuthFailure::Malformed => "malformed",
             auth::AuthFailure::Unknown => "unknown",
+            auth::AuthFailure::Expired => "expired",
         });
         let mut r = json_message(StatusCode::UNAUTHORIZED, f.message());
         r.headers_mut().insert(
@@ -129,12 +209,22 @@ impl AppState {
         r
     }
 
-    fn no_graphql_access(&self) -> Response {
+    fn no_interface(&self, i: auth::Interface) -> Response {
         self.metrics.auth_failure("forbidden");
-        json_message(
-            StatusCode::FORBIDDEN,
-            "This API key has no GraphQL access (set \"graphql\": true for it in the config file).",
-        )
+        let message = match i {
+            auth::Interface::Rest => rest::NOT_AUTHORIZED.to_string(),
+            _ => format!(
+                "This API key may not use the {} interface (add \"{}\" to its \"interfaces\" in the config file).",
+                i.as_str(),
+                i.as_str()
+            ),
+        };
+        json_message(StatusCode::FORBIDDEN, &message)
+    }
+
+    fn not_granted(&self) -> Response {
+        self.metrics.auth_failure("forbidden");
+        json_message(StatusCode::FORBIDDEN, NOT_GRANTED_CUSTOMER)
     }
 
     fn timed_out(&self) -> Response {
@@ -145,6 +235,30 @@ impl AppState {
                 self.limits.request_timeout_ms
             ),
         )
+    }
+
+    /// The store a caller sees of a customer: `None` when the customer is not granted to the
+    /// key or not served (the caller cannot tell which).
+    pub async fn store_for(
+        &self,
+        caller: &Caller,
+        customer: &str,
+    ) -> Result<Option<Arc<dyn Store>>, StoreError> {
+        let view = match &caller.key {
+            None => auth::Scope::All,
+            Some(k) => match k.view(customer) {
+                Some(v) => v,
+                None => return Ok(None),
+            },
+        };
+        let Some(store) = self.tenants.get(customer).await? else {
+            return Ok(None);
+        };
+        let view = match view {
+            auth::Scope::All => crate::store::View::All,
+            auth::Scope::Only(v) => crate::store::View::Accounts(v.into_iter().collect()),
+        };
+        Ok(Some(crate::store::scoped(store, view)))
     }
 }
 
@@ -196,7 +310,7 @@ pub fn store_error(e: &StoreError) -> Response {
     json_message(status, &e.to_string())
 }
 
-/// Logs one line per request and counts it; gives each a request id.
+/// Logs one line per request, counts it and writes its audit line; gives each a request id.
 async fn observe(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let id = s.next_request.fetch_add(1, Ordering::Relaxed);
@@ -226,17 +340,42 @@ async fn observe(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Re
         key,
         "request"
     );
+    // Static files are not audited: they carry no data and need no key.
+    if !(route.starts_with("/static/") || route.starts_with("/assets/")) {
+        let info = resp.extensions().get::<audit::AuditInfo>().cloned();
+        s.audit.write(&audit::AuditLine {
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            request_id: id,
+            method: &method,
+            route: &route,
+            key,
+            info: &info.unwrap_or_default(),
+            status,
+            duration_ms: (took.as_secs_f64() * 1_000_000.0).round() / 1000.0,
+        });
+    }
     if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
         resp.headers_mut().insert("x-request-id", v);
     }
     resp
 }
 
+/// Liveness and readiness: whether every tenant's store answers. Names no tenant (it needs no
+/// key).
 async fn healthz(State(s): State<Arc<AppState>>) -> Response {
-    match s.store.snapshot_info().await {
-        Ok(i) => json_response(
+    let check = async {
+        let list = s.tenants.list().await?;
+        for c in &list {
+            if let Some(st) = s.tenants.get(c.as_str()).await? {
+                st.snapshot_info().await?;
+            }
+        }
+        Ok::<usize, StoreError>(list.len())
+    };
+    match check.await {
+        Ok(n) => json_response(
             StatusCode::OK,
-            &serde_json::json!({"status": "ok", "snapshot": i.id, "analysisTime": i.analysis_time}),
+            &serde_json::json!({"status": "ok", "tenants": n}),
         ),
         Err(e) => json_response(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -245,15 +384,64 @@ async fn healthz(State(s): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics_text(State(s): State<Arc<AppState>>) -> Response {
-    (
+/// `GET /metrics`: needs a key with the `metrics` interface (none for the open demo).
+async fn metrics_text(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let info = audit::AuditInfo {
+        interface: Some(auth::Interface::Metrics.as_str()),
+        operation: Some("metrics".into()),
+        ..Default::default()
+    };
+    let mut name = None;
+    if !s.open_graphql {
+        let key = match s.keys().authenticate(&headers) {
+            Ok(k) => k,
+            Err(f) => return with_audit(s.unauthenticated(f), None, info),
+        };
+        name = Some(key.name.clone());
+        if !key.allows(auth::Interface::Metrics) {
+            return with_audit(s.no_interface(auth::Interface::Metrics), name, info);
+        }
+        if let Err(t) = s.budgets.admit(&key.name, &key.limits, Instant::now()) {
+            return with_audit(too_many(&t), name, info);
+        }
+    }
+    let mut snapshots = Vec::new();
+    if let Ok(list) = s.tenants.list().await {
+        for c in list {
+            if let Ok(Some(st)) = s.tenants.get(c.as_str()).await
+                && let Ok(i) = st.snapshot_info().await
+            {
+                snapshots.push((c.as_str().to_string(), i.id));
+            }
+        }
+    }
+    let r = (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        s.metrics.render(&s.snapshot_id),
+        s.metrics.render(&snapshots),
     )
-        .into_response()
+        .into_response();
+    with_audit(r, name, info)
+}
+
+/// A response with the key name and audit facts for [`observe`].
+pub(crate) fn with_audit(mut r: Response, key: Option<String>, info: audit::AuditInfo) -> Response {
+    if let Some(n) = key {
+        r.extensions_mut().insert(KeyName(n));
+    }
+    r.extensions_mut().insert(info);
+    r
+}
+
+/// 429 with `Retry-After`.
+fn too_many(t: &audit::TooMany) -> Response {
+    let mut r = json_message(StatusCode::TOO_MANY_REQUESTS, &t.message);
+    if let Ok(v) = HeaderValue::from_str(&t.retry_after_secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 async fn not_found(req: Request) -> Response {
@@ -277,10 +465,24 @@ async fn method_not_allowed(req: Request) -> Response {
 /// What a route that takes a body asks of the key before the body is read.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Needs {
-    /// Any configured key (the partner REST endpoint checks its grant itself).
-    AnyKey,
-    /// A key with `graphql: true`, unless GraphQL is open (`--demo` on loopback).
+    /// The partner REST endpoint (its handler checks the grant of the path).
+    Rest,
+    /// GraphQL (or the web page, whose requests say `X-Pathhound-Interface: web`), unless
+    /// GraphQL is open (`--demo` on loopback).
     GraphQl,
+}
+
+/// The interface a GraphQL request uses: the page marks its requests.
+pub fn graphql_interface(headers: &HeaderMap) -> auth::Interface {
+    let web = headers
+        .get("x-pathhound-interface")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("web"));
+    if web {
+        auth::Interface::Web
+    } else {
+        auth::Interface::GraphQl
+    }
 }
 
 /// An answer given before the body was read: the connection is closed after it, so the
@@ -292,8 +494,10 @@ fn closing(mut r: Response) -> Response {
 }
 
 /// Checks the key from the headers alone, so a client without one is answered 401 at once
-/// and its body is never read; then reads the body within `limits.bodyReadTimeoutMs` and
-/// `limits.maxBodyBytes`. Runs outside the concurrency limit, so a slow body holds no slot.
+/// and its body is never read; then the interface (403) and the key's own budget (429);
+/// then reads the body within `limits.bodyReadTimeoutMs` and `limits.maxBodyBytes`. Runs
+/// outside the concurrency limit, so a slow body holds no slot. The handler finds the key in
+/// the request's [`Caller`] extension.
 async fn authenticate_first(
     State((s, needs)): State<(Arc<AppState>, Needs)>,
     req: Request,
@@ -302,31 +506,42 @@ async fn authenticate_first(
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    let key = if needs == Needs::GraphQl && s.open_graphql {
-        None
+    let interface = match needs {
+        Needs::Rest => auth::Interface::Rest,
+        Needs::GraphQl => graphql_interface(req.headers()),
+    };
+    let info = audit::AuditInfo {
+        interface: Some(interface.as_str()),
+        ..Default::default()
+    };
+    let (key, running) = if needs == Needs::GraphQl && s.open_graphql {
+        (None, None)
     } else {
-        match s.keys.authenticate(req.headers()) {
-            Ok(k) => Some(k),
-            Err(f) => return closing(s.unauthenticated(f)),
+        let key = match s.keys().authenticate(req.headers()) {
+            Ok(k) => k,
+            Err(f) => return with_audit(closing(s.unauthenticated(f)), None, info),
+        };
+        let name = Some(key.name.clone());
+        if !key.allows(interface) {
+            return with_audit(closing(s.no_interface(interface)), name, info);
+        }
+        match s.budgets.admit(&key.name, &key.limits, Instant::now()) {
+            Ok(r) => (Some(key), r),
+            Err(t) => return with_audit(closing(too_many(&t)), name, info),
         }
     };
-    let name = key.map(|k| KeyName(k.name.clone()));
-    let with_key = |mut r: Response| {
-        if let Some(n) = &name {
-            r.extensions_mut().insert(n.clone());
-        }
-        r
-    };
-    if needs == Needs::GraphQl && key.is_some_and(|k| !k.graphql) {
-        return with_key(closing(s.no_graphql_access()));
-    }
-    let (parts, body) = req.into_parts();
+    let name = key.as_ref().map(|k| k.name.clone());
+    let (mut parts, body) = req.into_parts();
     let bytes = match read_body(&s.limits, &parts.headers, body).await {
         Ok(b) => b,
-        Err(r) => return with_key(closing(r)),
+        Err(r) => return with_audit(closing(r), name, info),
     };
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    parts.extensions.insert(Caller { key });
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    drop(running);
+    resp
 }
 
 /// The whole body, or the answer when it is too large (413), too slow (408) or broken (400).
@@ -387,7 +602,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/partner/{partnerId}/customer/{partnerCustomerId}/account/{accountId}/resource-access-paths",
-            guarded(post(rest::resource_access_paths), Needs::AnyKey),
+            guarded(post(rest::resource_access_paths), Needs::Rest),
         )
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))

@@ -14,16 +14,17 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
-use super::{AppState, KeyName, json_message, store_error};
+use super::audit::AuditInfo;
+use super::auth::Interface;
+use super::{AppState, Caller, json_message, store_error, with_audit};
 use crate::arn::Arn;
 use crate::cancel::Cancel;
 use crate::graph::paths::PathRequest;
-use crate::snapshot::ResourceKind;
-use crate::store::{PageRequest, ResourceFilter, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Seed 001's answer when the caller may not see that partner, customer and account.
 pub const NOT_AUTHORIZED: &str = "Caller is not authorized to generate resource access paths.";
@@ -57,58 +58,89 @@ fn shown(s: &str) -> String {
 /// The handler.
 pub async fn resource_access_paths(
     State(s): State<Arc<AppState>>,
+    caller: Option<Extension<Caller>>,
     params: Result<Path<(String, String, String)>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    // 1. Who is asking.
-    let key = match s.keys.authenticate(&headers) {
-        Ok(k) => k,
-        Err(f) => return s.unauthenticated(f),
+    // 1. Who is asking (checked from the headers by `api::authenticate_first`).
+    let Some(Extension(caller)) = caller else {
+        return s.unauthenticated(super::auth::AuthFailure::Missing);
     };
-    let with_key = |mut r: Response| {
-        r.extensions_mut().insert(KeyName(key.name.clone()));
-        r
+    let Some(key) = caller.key.clone() else {
+        return s.unauthenticated(super::auth::AuthFailure::Missing);
     };
+    let mut info = AuditInfo {
+        interface: Some(Interface::Rest.as_str()),
+        operation: Some("resource-access-paths".into()),
+        ..Default::default()
+    };
+    if let Ok(Path((_, customer, account))) = &params {
+        info.tenant = Some(crate::text::quote(customer));
+        info.add_resources([account.as_str()]);
+    }
+    let name = key.name.clone();
+    let with_key = |r: Response, info: &AuditInfo| with_audit(r, Some(name.clone()), info.clone());
     // 2. Path parameters.
     let Ok(Path((partner, customer, account))) = params else {
-        return with_key(json_message(
-            StatusCode::BAD_REQUEST,
-            "path: the path parameters are not valid UTF-8 text",
-        ));
+        return with_key(
+            json_message(
+                StatusCode::BAD_REQUEST,
+                "path: the path parameters are not valid UTF-8 text",
+            ),
+            &info,
+        );
     };
     if !valid_partner_id(&partner) {
-        return with_key(json_message(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "partnerId: {} must match P[\\d]{{6}} (e.g. P123456)",
-                shown(&partner)
+        return with_key(
+            json_message(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "partnerId: {} must match P[\\d]{{6}} (e.g. P123456)",
+                    shown(&partner)
+                ),
             ),
-        ));
+            &info,
+        );
     }
     if !valid_customer_id(&customer) {
-        return with_key(json_message(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "partnerCustomerId: {} must match [\\w-_.]{{6,64}} (6 to 64 letters, digits, '_', '-', '.')",
-                shown(&customer)
+        return with_key(
+            json_message(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "partnerCustomerId: {} must match [\\w-_.]{{6,64}} (6 to 64 letters, digits, '_', '-', '.')",
+                    shown(&customer)
+                ),
             ),
-        ));
+            &info,
+        );
     }
     if !valid_account_id(&account) {
-        return with_key(json_message(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "accountId: {} must be a 12-digit AWS account ID",
-                shown(&account)
+        return with_key(
+            json_message(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "accountId: {} must be a 12-digit AWS account ID",
+                    shown(&account)
+                ),
             ),
-        ));
+            &info,
+        );
     }
-    // 3. May this key see them?
+    // 3. May this key see them, and is the customer served? (One answer for both, so the
+    // customers a server holds cannot be probed.)
     if !key.may_access(&partner, &customer, &account) {
         s.metrics.auth_failure("forbidden");
-        return with_key(json_message(StatusCode::FORBIDDEN, NOT_AUTHORIZED));
+        return with_key(json_message(StatusCode::FORBIDDEN, NOT_AUTHORIZED), &info);
     }
+    let store = match s.store_for(&caller, &customer).await {
+        Ok(Some(st)) => st,
+        Ok(None) => {
+            s.metrics.auth_failure("forbidden");
+            return with_key(json_message(StatusCode::FORBIDDEN, NOT_AUTHORIZED), &info);
+        }
+        Err(e) => return with_key(store_error(&e), &info),
+    };
     // 4. Content type.
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -116,134 +148,98 @@ pub async fn resource_access_paths(
         .unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
     if !mime.eq_ignore_ascii_case("application/json") {
-        return with_key(json_message(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "Content-Type: must be application/json, got {}",
-                if ct.is_empty() {
-                    "none".to_string()
-                } else {
-                    shown(ct)
-                }
+        return with_key(
+            json_message(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "Content-Type: must be application/json, got {}",
+                    if ct.is_empty() {
+                        "none".to_string()
+                    } else {
+                        shown(ct)
+                    }
+                ),
             ),
-        ));
+            &info,
+        );
     }
     // 5. Body.
     let body = match body {
         Ok(b) => b,
         Err(e) => {
-            return with_key(json_message(
-                e.status(),
-                &format!(
-                    "body: {} (at most {} bytes)",
-                    e.body_text(),
-                    s.limits.max_body_bytes
+            return with_key(
+                json_message(
+                    e.status(),
+                    &format!(
+                        "body: {} (at most {} bytes)",
+                        e.body_text(),
+                        s.limits.max_body_bytes
+                    ),
                 ),
-            ));
+                &info,
+            );
         }
     };
     let json: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            return with_key(json_message(
-                StatusCode::BAD_REQUEST,
-                &format!("body: not valid JSON: {e}"),
-            ));
+            return with_key(
+                json_message(
+                    StatusCode::BAD_REQUEST,
+                    &format!("body: not valid JSON: {e}"),
+                ),
+                &info,
+            );
         }
     };
+    if let Some(ids) = json.get("resourceIds").and_then(|v| v.as_array()) {
+        info.add_resources(ids.iter().filter_map(|v| v.as_str()));
+    }
     let mut req = match PathRequest::from_json(&json) {
         Ok(r) => r,
-        Err(e) => return with_key(json_message(StatusCode::BAD_REQUEST, &e.to_string())),
+        Err(e) => return with_key(json_message(StatusCode::BAD_REQUEST, &e.to_string()), &info),
     };
     if let Err(e) = req.check_cost(s.limits.max_access_path_cost) {
-        return with_key(json_message(StatusCode::BAD_REQUEST, &e.to_string()));
+        return with_key(json_message(StatusCode::BAD_REQUEST, &e.to_string()), &info);
     }
     req.path_cap = s.limits.max_paths_per_resource;
     // Dropped with this handler's future (answered, timed out, client gone): the search on
     // the blocking pool stops at its next step instead of running to the end.
     req.cancel = Cancel::cancellable();
     let _stop = req.cancel.guard();
-    // 6. Every resource is the account's, so a key for one account learns nothing of another.
+    // 6. Every resource is the path account's: one answer whether a resource is missing,
+    // another account's or outside the key's grants (the store is scoped to them).
     let work = async {
         for (i, arn) in req.resources.iter().enumerate() {
-            check_in_account(s.store.as_ref(), arn, &account, &req.resource_field(i)).await?;
+            check_in_account(store.as_ref(), arn, &account, &req.resource_field(i)).await?;
         }
-        s.store.access_paths(&req).await
+        store.access_paths(&req).await
     };
     let out = match tokio::time::timeout(s.limits.timeout(), work).await {
         Ok(r) => r,
-        Err(_) => return with_key(s.timed_out()),
+        Err(_) => return with_key(s.timed_out(), &info),
     };
     match out {
-        Ok(v) => with_key(super::json_response(StatusCode::OK, &v)),
-        Err(StoreError::Cancelled(_)) => with_key(s.timed_out()),
-        Err(e) => with_key(store_error(&e)),
+        Ok(v) => with_key(super::json_response(StatusCode::OK, &v), &info),
+        Err(StoreError::Cancelled(_)) => with_key(s.timed_out(), &info),
+        Err(e) => with_key(store_error(&e), &info),
     }
 }
 
-/// Fails unless `arn` is a resource of the snapshot in `account`.
+/// Fails unless `arn` is a resource of `store` (scoped to `account`); one message whether it
+/// is missing or another account's.
 async fn check_in_account(
     store: &dyn Store,
     arn: &Arn,
     account: &str,
     field: &str,
 ) -> Result<(), StoreError> {
-    let owner = match arn.account() {
-        Some(a) => Some(a.as_str().to_string()),
-        None => find_resource_item(store, arn.as_str())
-            .await?
-            .map(|r| r.account),
-    };
-    match owner {
-        Some(a) if a == account => Ok(()),
-        Some(a) => Err(StoreError::Invalid {
+    match crate::store::find_resource(store, arn.as_str()).await? {
+        Some(r) if r.account == account => Ok(()),
+        _ => Err(StoreError::Invalid {
             field: field.to_string(),
-            message: format!(
-                "{arn} belongs to account {a}, not to account {account} of the request path"
-            ),
+            message: format!("{arn} is not a resource of account {account} in the snapshot"),
         }),
-        None => Err(StoreError::Invalid {
-            field: field.to_string(),
-            message: format!("{arn} is not a resource in the snapshot"),
-        }),
-    }
-}
-
-/// Finds a resource by ARN through the list query, narrowing by what the ARN tells
-/// (account, type, name) so that few resources are scanned.
-pub async fn find_resource_item(
-    store: &dyn Store,
-    arn: &str,
-) -> Result<Option<crate::store::ResourceItem>, StoreError> {
-    let Ok(parsed) = Arn::parse(arn) else {
-        return Ok(None);
-    };
-    let kind = ResourceKind::of_arn(&parsed);
-    let name_hint = match kind {
-        Some(ResourceKind::S3Bucket) => Some(parsed.resource().to_string()),
-        Some(ResourceKind::IAMRole | ResourceKind::IAMUser) => {
-            parsed.resource().rsplit('/').next().map(str::to_string)
-        }
-        _ => None,
-    };
-    let filter = ResourceFilter {
-        account: parsed.account(),
-        resource_type: kind.map(|k| k.as_str().to_string()),
-        name_contains: name_hint,
-    };
-    let mut page = PageRequest {
-        limit: 1000,
-        after: None,
-    };
-    loop {
-        let p = store.resources(&filter, &page).await?;
-        if let Some(r) = p.items.into_iter().find(|r| r.arn == arn) {
-            return Ok(Some(r));
-        }
-        match p.next {
-            Some(n) => page.after = Some(n),
-            None => return Ok(None),
-        }
     }
 }
 

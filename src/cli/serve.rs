@@ -2,25 +2,34 @@
 //! snapshot directory, the current snapshot in Neo4j, or the built-in demo. Also makes API
 //! keys (`--new-key`, `--hash-key`) and writes the demo snapshot out (`--write-demo`).
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 
 use crate::Usage;
+use pathhound::api::tenants::Tenants;
 use pathhound::api::{self, AppState, Config};
 use pathhound::graph::AccessGraph;
 use pathhound::store::{MemoryStore, Store};
+use pathhound::tenant::CustomerId;
 
 /// Arguments of `pathhound serve`.
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// Serve this snapshot directory (analysed in memory at start).
-    #[arg(long, group = "source")]
-    snapshot: Option<PathBuf>,
-    /// Serve the current snapshot in Neo4j (`pathhound load`); password from NEO4J_PASSWORD.
+    /// Serve snapshot directories (analysed in memory at start), one per tenant:
+    /// `CUSTOMER=DIR`, repeated; a bare `DIR` is the tenant of --customer-id (default: the
+    /// manifest's customerId, else "default").
+    #[arg(long, group = "source", value_name = "[CUSTOMER=]DIR", num_args = 1..)]
+    snapshot: Vec<String>,
+    /// The tenant of --demo and of a bare --snapshot DIR.
+    #[arg(long, value_name = "ID")]
+    customer_id: Option<String>,
+    /// Serve every tenant's current snapshot in Neo4j (`pathhound load`); password from
+    /// NEO4J_PASSWORD.
     #[arg(long, group = "source")]
     neo4j_uri: Option<String>,
     /// Neo4j user (with --neo4j-uri).
@@ -92,36 +101,107 @@ fn hash_from_stdin() -> anyhow::Result<Result<(), Usage>> {
     Ok(Ok(()))
 }
 
-/// Builds the store the command line names.
-async fn open_store(a: &ServeArgs) -> anyhow::Result<Result<Arc<dyn Store>, Usage>> {
+fn customer(v: &str) -> Result<CustomerId, Usage> {
+    CustomerId::parse(v).map_err(|e| Usage(e.to_string()))
+}
+
+/// The `customerId` a snapshot's manifest.json records, if any.
+fn manifest_customer(dir: &Path) -> Result<Option<CustomerId>, Usage> {
+    let f = dir.join("manifest.json");
+    let Ok(text) = std::fs::read_to_string(&f) else {
+        return Ok(None);
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Usage(format!(
+            "{}: not JSON ({})",
+            f.display(),
+            pathhound::text::one_line(&e.to_string())
+        ))
+    })?;
+    match v.get("customerId") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(c)) => CustomerId::parse(c)
+            .map(Some)
+            .map_err(|e| Usage(format!("{}: $.customerId: {e}", f.display()))),
+        Some(_) => Err(Usage(format!(
+            "{}: $.customerId: must be a string",
+            f.display()
+        ))),
+    }
+}
+
+/// Analyses one snapshot directory into a store.
+fn memory_store(dir: &Path) -> Result<Arc<dyn Store>, Usage> {
+    let snap = pathhound::snapshot::load(dir).map_err(|e| Usage(e.to_string()))?;
+    for w in &snap.warnings {
+        tracing::warn!(file = %w.file, "{}", w.message);
+    }
+    let id = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| dir.display().to_string());
+    let graph = Arc::new(AccessGraph::build(Arc::new(snap)));
+    Ok(Arc::new(MemoryStore::new(graph, &id, chrono::Utc::now())))
+}
+
+/// The tenants the command line names.
+async fn open_tenants(a: &ServeArgs) -> anyhow::Result<Result<Tenants, Usage>> {
+    let flag = match a.customer_id.as_deref().map(customer).transpose() {
+        Ok(c) => c,
+        Err(u) => return Ok(Err(u)),
+    };
     if a.demo {
         let snap = pathhound::demo::snapshot().context("loading the built-in demo")?;
         let time = chrono::DateTime::parse_from_rfc3339(pathhound::demo::ANALYSIS_TIME)
             .context("the demo's analysis time")?
             .with_timezone(&chrono::Utc);
         let graph = Arc::new(AccessGraph::build(Arc::new(snap)));
-        return Ok(Ok(Arc::new(MemoryStore::new(graph, "demo", time))));
+        return Ok(Ok(Tenants::single(
+            flag.unwrap_or_else(CustomerId::default_tenant),
+            Arc::new(MemoryStore::new(graph, "demo", time)),
+        )));
     }
-    if let Some(dir) = &a.snapshot {
-        let snap = match pathhound::snapshot::load(dir) {
-            Ok(s) => s,
-            Err(e) => return Ok(Err(Usage(e.to_string()))),
-        };
-        for w in &snap.warnings {
-            tracing::warn!(file = %w.file, "{}", w.message);
+    if !a.snapshot.is_empty() {
+        let mut m = BTreeMap::new();
+        for v in &a.snapshot {
+            let (c, dir) = match v.split_once('=') {
+                Some((c, d)) if !c.is_empty() && !c.contains('/') => match customer(c) {
+                    Ok(c) => (c, PathBuf::from(d)),
+                    Err(u) => return Ok(Err(u)),
+                },
+                _ => {
+                    let dir = PathBuf::from(v);
+                    let c = match &flag {
+                        Some(c) => c.clone(),
+                        None => match manifest_customer(&dir) {
+                            Ok(Some(c)) => c,
+                            Ok(None) => CustomerId::default_tenant(),
+                            Err(u) => return Ok(Err(u)),
+                        },
+                    };
+                    (c, dir)
+                }
+            };
+            if m.contains_key(&c) {
+                return Ok(Err(Usage(format!(
+                    "--snapshot: customer {c} is given twice; serve one snapshot per customer"
+                ))));
+            }
+            let store = match memory_store(&dir) {
+                Ok(s) => s,
+                Err(u) => return Ok(Err(u)),
+            };
+            m.insert(c, store);
         }
-        let id = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_else(|| dir.display().to_string());
-        let graph = Arc::new(AccessGraph::build(Arc::new(snap)));
-        return Ok(Ok(Arc::new(MemoryStore::new(
-            graph,
-            &id,
-            chrono::Utc::now(),
-        ))));
+        return Ok(Ok(Tenants::Memory(m)));
     }
     if let Some(uri) = &a.neo4j_uri {
+        if flag.is_some() {
+            return Ok(Err(Usage(
+                "--customer-id: with --neo4j-uri every customer in the database is served; leave it out"
+                    .into(),
+            )));
+        }
         let cfg = match super::store::neo4j_config(uri, &a.neo4j_user) {
             Ok(c) => c,
             Err(u) => return Ok(Err(u)),
@@ -130,11 +210,47 @@ async fn open_store(a: &ServeArgs) -> anyhow::Result<Result<Arc<dyn Store>, Usag
             Ok(s) => s,
             Err(e) => return Ok(Err(Usage(e.to_string()))),
         };
-        return Ok(Ok(Arc::new(store)));
+        return Ok(Ok(Tenants::neo4j(store)));
     }
     Ok(Err(Usage(
-        "serve: give one of --demo, --snapshot DIR or --neo4j-uri bolt://HOST:PORT".into(),
+        "serve: give one of --demo, --snapshot [CUSTOMER=]DIR or --neo4j-uri bolt://HOST:PORT"
+            .into(),
     )))
+}
+
+/// Reloads the config on SIGHUP: keys, grants, rate limits and audit target change without
+/// dropping a connection; a config that cannot be read or used is refused (logged) and the
+/// running one kept.
+fn reload_on_sighup(state: Arc<AppState>, file: Option<PathBuf>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("SIGHUP cannot be handled here: config reload is off");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let Some(f) = &file else {
+                tracing::warn!("SIGHUP: no --config file to reload");
+                continue;
+            };
+            match Config::load(f).and_then(|c| state.reload(c)) {
+                Ok(notes) => {
+                    tracing::info!(config = %f.display(), keys = state.keys().len(), "config reloaded");
+                    for n in notes {
+                        tracing::warn!(config = %f.display(), "{n}");
+                    }
+                }
+                Err(e) => tracing::error!(
+                    config = %f.display(),
+                    error = %pathhound::text::one_line(&e.to_string()),
+                    "config reload refused; the running config stays in force"
+                ),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (state, file);
 }
 
 async fn shutdown_signal() {
@@ -199,8 +315,8 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<Result<(), Usage>> {
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async move {
-        let store = match open_store(&a).await? {
-            Ok(s) => s,
+        let tenants = match open_tenants(&a).await? {
+            Ok(t) => t,
             Err(u) => return Ok(Err(u)),
         };
         let open = a.demo && a.listen.ip().is_loopback();
@@ -210,10 +326,11 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<Result<(), Usage>> {
                 a.listen
             ))));
         }
-        let state = match AppState::new(store, config, open).await {
+        let state = match AppState::new(tenants, config, open).await {
             Ok(s) => Arc::new(s),
             Err(e) => return Ok(Err(Usage(e.to_string()))),
         };
+        reload_on_sighup(state.clone(), a.config.clone());
         let listener = match tokio::net::TcpListener::bind(a.listen).await {
             Ok(l) => l,
             Err(e) => {
@@ -234,10 +351,20 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<Result<(), Usage>> {
         };
         {
             let mut out = std::io::stdout().lock();
+            let served = state
+                .tenants
+                .list()
+                .await
+                .map(|v| {
+                    v.iter()
+                        .map(|c| c.as_str().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "pathhound serve: snapshot {} on http://{addr}",
-                state.snapshot_id
+                "pathhound serve: customers [{served}] on http://{addr}"
             );
             let _ = writeln!(out, "  GraphiQL:     http://{host}/graphql");
             let _ = writeln!(out, "  access paths: http://{host}/");
@@ -256,7 +383,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<Result<(), Usage>> {
         let l = &state.limits;
         tracing::info!(
             listen = %addr,
-            keys = state.keys.len(),
+            keys = state.keys().len(),
             open_graphql = state.open_graphql,
             max_connections = l.max_connections,
             header_read_timeout_ms = l.header_read_timeout_ms,

@@ -635,6 +635,12 @@ impl Inner {
         let v: Vec<Option<DataExposure>> = self
             .resources_sorted
             .par_iter()
+            .filter(|r| {
+                q.accounts.as_ref().is_none_or(|a| {
+                    a.iter()
+                        .any(|x| x.as_str() == snap.resource(**r).account.as_str())
+                })
+            })
             .map(|r| {
                 cancel.check()?;
                 let rows = self.resource_rows(*r);
@@ -662,6 +668,12 @@ impl Inner {
         let v: Vec<DataReach> = self
             .principals_sorted
             .par_iter()
+            .filter(|p| {
+                q.accounts.as_ref().is_none_or(|a| {
+                    a.iter()
+                        .any(|x| x.as_str() == snap.principal(**p).account.as_str())
+                })
+            })
             .map(|p| {
                 cancel.check()?;
                 let rows = self.principal_rows(*p);
@@ -821,6 +833,7 @@ mod tests {
             min_count: 1,
             include_conditional: true,
             limit: 10,
+            accounts: None,
         };
         let page = PageRequest {
             limit: 100,

@@ -10,6 +10,7 @@
 pub mod memory;
 pub mod neo4j;
 mod rows;
+pub mod scoped;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ use crate::snapshot::{PrincipalKind, Warning};
 pub use memory::MemoryStore;
 pub use neo4j::{Neo4jConfig, Neo4jStore};
 pub use rows::{CredentialRow, credential_rows, parse_credential_report};
+pub use scoped::{View, scoped};
 
 /// A query that cannot be answered. User errors ([`StoreError::is_user_error`]) name the
 /// parameter at fault; the rest are the store's.
@@ -401,6 +403,8 @@ pub struct DataQuery {
     pub min_count: usize,
     pub include_conditional: bool,
     pub limit: usize,
+    /// Only resources (exposure) or principals (reach) of these accounts; `None`: all.
+    pub accounts: Option<Vec<String>>,
 }
 
 /// A credential unused for longer than the threshold (from the accounts' credential reports).
@@ -547,4 +551,44 @@ pub(crate) fn service_prefixes(
                 format!("unknown service \"{s}\" (e.g. IAM, S3, KMS, RDS, STS)"),
             )
         })
+}
+
+/// Finds a resource by ARN through the list query, narrowing by what the ARN tells
+/// (account, type, name) so that few resources are scanned.
+pub async fn find_resource(
+    store: &dyn Store,
+    arn: &str,
+) -> Result<Option<ResourceItem>, StoreError> {
+    use crate::arn::Arn;
+    use crate::snapshot::ResourceKind;
+    let Ok(parsed) = Arn::parse(arn) else {
+        return Ok(None);
+    };
+    let kind = ResourceKind::of_arn(&parsed);
+    let name_hint = match kind {
+        Some(ResourceKind::S3Bucket) => Some(parsed.resource().to_string()),
+        Some(ResourceKind::IAMRole | ResourceKind::IAMUser) => {
+            parsed.resource().rsplit('/').next().map(str::to_string)
+        }
+        _ => None,
+    };
+    let filter = ResourceFilter {
+        account: parsed.account(),
+        resource_type: kind.map(|k| k.as_str().to_string()),
+        name_contains: name_hint,
+    };
+    let mut page = PageRequest {
+        limit: 1000,
+        after: None,
+    };
+    loop {
+        let p = store.resources(&filter, &page).await?;
+        if let Some(r) = p.items.into_iter().find(|r| r.arn == arn) {
+            return Ok(Some(r));
+        }
+        match p.next {
+            Some(n) => page.after = Some(n),
+            None => return Ok(None),
+        }
+    }
 }

@@ -22,12 +22,13 @@ pub fn config_json(limits: serde_json::Value) -> String {
     serde_json::json!({
         "keys": [
             {"name": "partner-a", "sha256": h(KEY_PARTNER), "partners": [
-                {"partnerId": "P123456", "customers": [CUSTOMER], "accounts": ["333333333333", "111111111111"]}]},
+                {"partnerId": "P123456", "customers": [CUSTOMER], "accounts": ["*"]}]},
             {"name": "partner-b", "sha256": h(KEY_OTHER_PARTNER), "partners": [
                 {"partnerId": "P654321", "customers": ["*"], "accounts": ["*"]}]},
             {"name": "partner-a-444", "sha256": h(KEY_OTHER_ACCOUNT), "partners": [
                 {"partnerId": "P123456", "customers": ["*"], "accounts": ["444444444444"]}]},
-            {"name": "explorer", "sha256": h(KEY_GRAPHQL), "graphql": true}
+            {"name": "explorer", "sha256": h(KEY_GRAPHQL), "interfaces": ["graphql", "web", "metrics"],
+                "grants": [{"customers": ["*"], "accounts": ["*"]}]}
         ],
         "limits": limits
     })
@@ -58,6 +59,14 @@ impl Server {
         let dir = scratch("server");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pathhound"));
         cmd.arg("serve").args(args);
+        // The demo and bare snapshot directories are the tenant of the tests' REST paths.
+        let memory = args.iter().any(|a| *a == "--demo")
+            || args
+                .windows(2)
+                .any(|w| w[0] == "--snapshot" && !w[1].contains('='));
+        if memory && !args.contains(&"--customer-id") {
+            cmd.args(["--customer-id", CUSTOMER]);
+        }
         cmd.args(["--listen", &format!("127.0.0.1:{port}")]);
         if let Some(c) = config {
             let f = dir.join("config.json");

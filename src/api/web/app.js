@@ -9,7 +9,12 @@ let current = null; // {resource, service, caps}
 
 function keyHeader() {
   const k = sessionStorage.getItem("pathhound-key");
-  return k ? { Authorization: "Bearer " + k } : {};
+  const h = { "X-Pathhound-Interface": "web" };
+  if (k) h.Authorization = "Bearer " + k;
+  // The tenant: ?customer=ID on the page's URL, else the only one the key may see.
+  const c = new URLSearchParams(location.search).get("customer");
+  if (c) h["X-Pathhound-Customer"] = c;
+  return h;
 }
 
 async function gql(query, variables) {

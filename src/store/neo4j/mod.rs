@@ -886,7 +886,8 @@ impl Store for Neo4jStore {
                 .param("snapshot", sid)
                 .param("includeConditional", q.include_conditional)
                 .param("minHolders", q.min_count.max(1) as i64)
-                .param("limit", q.limit as i64),
+                .param("limit", q.limit as i64)
+                .param("accounts", bolt(serde_json::json!(q.accounts))),
         )
         .await?;
         let v = v
@@ -921,7 +922,8 @@ impl Store for Neo4jStore {
                 .param("snapshot", sid)
                 .param("includeConditional", q.include_conditional)
                 .param("minResources", q.min_count as i64)
-                .param("limit", q.limit as i64),
+                .param("limit", q.limit as i64)
+                .param("accounts", bolt(serde_json::json!(q.accounts))),
         )
         .await?;
         let mut out = Vec::with_capacity(v.len());

@@ -7,7 +7,8 @@ document.addEventListener('securitypolicyviolation', (e) => {
 });
 ReactDOM.createRoot(document.getElementById('graphiql')).render(
   React.createElement(GraphiQL, {
-    fetcher: GraphiQL.createFetcher({ url: new URL('/graphql', window.location.origin).toString() }),
+    // ?customer=ID on this page's URL names the tenant for every request.
+    fetcher: GraphiQL.createFetcher({ url: new URL('/graphql' + window.location.search, window.location.origin).toString() }),
     defaultEditorToolsVisibility: true,
   }),
 );
