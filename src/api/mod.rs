@@ -3,10 +3,17 @@
 //! Every answer comes from an [`Arc<dyn Store>`](crate::store::Store), so the same server
 //! runs on the in-memory graph of a snapshot or on Neo4j.
 //!
-//! Security: API keys (SHA-256 digests in the config file, compared in constant time) scoped
-//! to partner/customer/account sets; GraphQL needs a key with `graphql: true` except for the
-//! built-in demo on a loopback address. Limits on body size, request time, concurrency,
-//! GraphQL depth, complexity and page size, access-path length and paths per resource.
+//! Tenants: one store per customer id ([`tenants::Tenants`]); the REST path's customer or the
+//! GraphQL request's `X-Pathhound-Customer` selects it, and an unknown customer is answered
+//! like a forbidden one.
+//!
+//! Security: API keys (SHA-256 digests in the config file, compared in constant time, several
+//! per key for rotation, with expiry) granting interfaces and partner/customer/account sets;
+//! every handler answers from [`AppState::store_for`], the key's scoped view of the tenant
+//! ([`crate::store::scoped`]). GraphQL needs a key except for the built-in demo on a loopback
+//! address. Per-key budgets (429) and an audit line per request ([`audit`]); SIGHUP reloads
+//! keys and audit target. Limits on body size, request time, concurrency, GraphQL depth,
+//! complexity and page size, access-path length and paths per resource.
 //!
 //! The edge (docs/api.md, "Limits before authentication"): [`serve`] runs its own accept loop
 //! so that it can cap open connections, bound the time a client has to send a request head

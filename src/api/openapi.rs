@@ -57,15 +57,17 @@ pub fn document() -> Value {
                         },
                         "400": message("A bad path parameter, content type or body; the message names the field.", "maxAccessPathNodes: 16 is out of range: must be an integer from 1 to 15"),
                         "401": message("No API key, or an unknown one.", "Missing API key: send the header Authorization: Bearer <key>."),
-                        "403": message("The key is not granted this partner, customer and account.", "Caller is not authorized to generate resource access paths."),
+                        "403": message("The key is not granted this partner, customer and account, or the customer is not served (one answer for both).", "Caller is not authorized to generate resource access paths."),
+                        "408": message("The body did not arrive in time.", "body: not received within 10000 ms (limits.bodyReadTimeoutMs)"),
                         "413": message("The body is larger than the server accepts.", "body: length limit exceeded"),
+                        "429": message("The key's rate limit or concurrency is used up; see Retry-After.", "Too many requests: this key may make 60 per minute (bursts of 6); retry after 1 s."),
                         "503": message("The request took too long, or the store is unavailable.", "The request took longer than 30000 ms and was abandoned")
                     }
                 }
             },
-            "/healthz": {"get": {"operationId": "health", "summary": "Liveness and the snapshot served", "responses": {"200": {"description": "Serving."}, "503": {"description": "The store cannot answer."}}}},
-            "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus text metrics", "responses": {"200": {"description": "Metrics.", "content": {"text/plain": {}}}}}},
-            "/graphql": {"post": {"operationId": "graphql", "summary": "GraphQL (schema: graphql/schema.graphql; GraphiQL on GET)", "security": [{"bearerAuth": []}], "responses": {"200": {"description": "A GraphQL response."}, "401": {"description": "No or unknown API key."}, "403": {"description": "The key has no GraphQL access."}}}}
+            "/healthz": {"get": {"operationId": "health", "summary": "Liveness: whether every tenant's store answers (names no tenant)", "responses": {"200": {"description": "Serving."}, "503": {"description": "A store cannot answer."}}}},
+            "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus text metrics (a key with the metrics interface)", "security": [{"bearerAuth": []}], "responses": {"200": {"description": "Metrics.", "content": {"text/plain": {}}}, "401": {"description": "No, unknown or expired API key."}, "403": {"description": "The key lacks the metrics interface."}, "429": {"description": "The key's budget is used up."}}}},
+            "/graphql": {"post": {"operationId": "graphql", "summary": "GraphQL (schema: graphql/schema.graphql; GraphiQL on GET). The customer (tenant): header X-Pathhound-Customer or ?customer=, optional when the key sees one.", "security": [{"bearerAuth": []}], "parameters": [{"name": "X-Pathhound-Customer", "in": "header", "required": false, "schema": {"type": "string"}}, {"name": "customer", "in": "query", "required": false, "schema": {"type": "string"}}], "responses": {"200": {"description": "A GraphQL response, within the key's grants."}, "400": {"description": "Not a GraphQL request, too costly, or the customer must be named."}, "401": {"description": "No, unknown or expired API key."}, "403": {"description": "The key lacks the interface, or the customer is not granted or not served (one answer for both)."}, "429": {"description": "The key's budget is used up; see Retry-After."}}}}
         },
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key from the server's config file (stored there as its SHA-256)."}},
