@@ -434,6 +434,7 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
                 min_count,
                 include_conditional,
                 limit: 25,
+                accounts: None,
             };
             assert_eq!(
                 mem.over_accessible_resources(&q, &Cancel::never())
@@ -729,6 +730,7 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
                 min_count: 1,
                 include_conditional: true,
                 limit: 100,
+                accounts: None,
             },
             &Cancel::never(),
         )
@@ -754,6 +756,7 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
                 min_count: 1,
                 include_conditional: true,
                 limit: 100,
+                accounts: None,
             },
             &Cancel::never(),
         )

@@ -60,7 +60,7 @@ impl Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pathhound"));
         cmd.arg("serve").args(args);
         // The demo and bare snapshot directories are the tenant of the tests' REST paths.
-        let memory = args.iter().any(|a| *a == "--demo")
+        let memory = args.contains(&"--demo")
             || args
                 .windows(2)
                 .any(|w| w[0] == "--snapshot" && !w[1].contains('='));
