@@ -10,6 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const KEY: &str = "phk_bench_0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
+/// A key granted one account: its answers go through the scoped store.
+const KEY_ONE: &str = "phk_bench_one_account_0123456789abcdefghijklmnopqrstu";
+const CUSTOMER: &str = "bench-customer";
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -107,16 +110,17 @@ async fn main() {
     std::fs::write(
         &cfg,
         serde_json::json!({"keys": [{"name": "bench", "sha256": pathhound::api::auth::hash_key(KEY), "graphql": true,
-            "partners": [{"partnerId": "P123456", "customers": ["*"], "accounts": ["*"]}]}],
+            "grants": [{"partnerId": "P123456", "customers": ["*"], "accounts": ["*"]}]}],
             "limits": {"maxConcurrentRequests": 256}})
         .to_string(),
     )
     .unwrap();
+    let org_arg = format!("{CUSTOMER}={org}");
     let port = free_port();
     let t0 = Instant::now();
     let _server = Child(
         Command::new(env!("CARGO_BIN_EXE_pathhound"))
-            .args(["serve", "--snapshot", &org, "--config"])
+            .args(["serve", "--snapshot", &org_arg, "--config"])
             .arg(&cfg)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("PATHHOUND_LOG", "warn")
@@ -149,10 +153,42 @@ async fn main() {
         .unwrap()
         .to_string();
     let snap = &v["data"]["snapshot"];
+    // The key of one account, added by a config reload (SIGHUP), as an operator would.
+    std::fs::write(
+        &cfg,
+        serde_json::json!({"keys": [
+            {"name": "bench", "sha256": pathhound::api::auth::hash_key(KEY), "graphql": true,
+             "grants": [{"partnerId": "P123456", "customers": ["*"], "accounts": ["*"]}]},
+            {"name": "bench-one", "sha256": pathhound::api::auth::hash_key(KEY_ONE), "graphql": true,
+             "grants": [{"partnerId": "P123456", "customers": [CUSTOMER], "accounts": [account]}]}],
+            "limits": {"maxConcurrentRequests": 256}})
+        .to_string(),
+    )
+    .unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &_server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let reloaded = Instant::now();
+    loop {
+        let r = c
+            .post(format!("{base}/graphql"))
+            .bearer_auth(KEY_ONE)
+            .json(&serde_json::json!({"query": "{ snapshot { id } }"}))
+            .send()
+            .await
+            .unwrap();
+        if r.status().is_success() {
+            break;
+        }
+        assert!(reloaded.elapsed() < Duration::from_secs(30), "reload");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let body = serde_json::json!({"resourceIds": [role], "service": "STS",
         "principalAccessCapabilities": ["use-resource"], "accessCapabilityOperator": "OR"});
     let url = format!(
-        "{base}/partner/P123456/customer/bench-customer/account/{account}/resource-access-paths"
+        "{base}/partner/P123456/customer/{CUSTOMER}/account/{account}/resource-access-paths"
     );
     let probe: serde_json::Value = c
         .post(&url)
@@ -167,27 +203,22 @@ async fn main() {
     let npaths = probe["resourceAccessPaths"][&role]["accessPaths"]
         .as_array()
         .map_or(0, Vec::len);
-    let rest_body = body.to_string();
-    let rest = {
-        let url = url.clone();
+    type Make = Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>;
+    let request = |url: String, key: &'static str, body: String| -> Make {
         Arc::new(move |c: &reqwest::Client| {
             c.post(&url)
-                .bearer_auth(KEY)
+                .bearer_auth(key)
                 .header("Content-Type", "application/json")
-                .body(rest_body.clone())
-        }) as Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>
+                .body(body.clone())
+        })
     };
+    let rest_body = body.to_string();
     let gql_body = serde_json::json!({"query": "query($id: String!) { resourceAccessPaths(input: {resourceIds: [$id], service: \"STS\", principalAccessCapabilities: [USE_RESOURCE]}) { accessPaths { nodes truncated cycle } } }",
         "variables": {"id": role}}).to_string();
-    let gql = {
-        let url = format!("{base}/graphql");
-        Arc::new(move |c: &reqwest::Client| {
-            c.post(&url)
-                .bearer_auth(KEY)
-                .header("Content-Type", "application/json")
-                .body(gql_body.clone())
-        }) as Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>
-    };
+    let list_body =
+        serde_json::json!({"query": "{ principals(first: 100) { nodes { arn isAdmin } } }"})
+            .to_string();
+    let gql_url = format!("{base}/graphql");
     println!(
         "organization: {org} ({} accounts, {} principals, {} resources); server ready in {:.1} s",
         snap["accountCount"],
@@ -201,13 +232,33 @@ async fn main() {
     println!(
         "| endpoint | requests | requests/s | p50 ms | p99 ms | errors |\n| --- | --- | --- | --- | --- | --- |"
     );
-    println!(
-        "{}",
-        run("REST resource-access-paths", seconds, concurrency, rest).await
-    );
-    println!(
-        "{}",
-        run("GraphQL resourceAccessPaths", seconds, concurrency, gql).await
-    );
+    for (name, make) in [
+        (
+            "REST resource-access-paths",
+            request(url.clone(), KEY, rest_body.clone()),
+        ),
+        (
+            "GraphQL resourceAccessPaths",
+            request(gql_url.clone(), KEY, gql_body.clone()),
+        ),
+        (
+            "REST, key of one account (scoped)",
+            request(url.clone(), KEY_ONE, rest_body.clone()),
+        ),
+        (
+            "GraphQL resourceAccessPaths, key of one account (scoped)",
+            request(gql_url.clone(), KEY_ONE, gql_body.clone()),
+        ),
+        (
+            "GraphQL principals(first: 100)",
+            request(gql_url.clone(), KEY, list_body.clone()),
+        ),
+        (
+            "GraphQL principals(first: 100), key of one account (scoped)",
+            request(gql_url.clone(), KEY_ONE, list_body.clone()),
+        ),
+    ] {
+        println!("{}", run(name, seconds, concurrency, make).await);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -644,3 +644,39 @@ async fn two_tenants_in_memory_never_see_each_other() {
     let ref_b = Server::start(&["--snapshot", &format!("{B}={b}")], Some(&cfg));
     isolation_suite(&multi, &ref_a, &ref_b).await;
 }
+
+#[tokio::test]
+async fn two_tenants_in_neo4j_never_see_each_other() {
+    let Some(uri) =
+        api_support::support::require_env("NEO4J_URI", "a Neo4j server (scripts/neo4j start)")
+    else {
+        return;
+    };
+    let tmp = TempDir::new("tenants-neo4j");
+    let (a, b) = tenant_dirs(&tmp);
+    let (a, b) = (a.to_str().expect("UTF-8"), b.to_str().expect("UTF-8"));
+    for (customer, dir) in [(A, a), (B, b)] {
+        let o = pathhound(&[
+            "load",
+            "--snapshot",
+            dir,
+            "--neo4j-uri",
+            &uri,
+            "--customer-id",
+            customer,
+            "--analysis-time",
+            pathhound::demo::ANALYSIS_TIME,
+        ]);
+        assert!(
+            o.status.success(),
+            "load {customer}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let cfg = config();
+    // Every tenant in the database is served (other tests' tenants too).
+    let multi = Server::start(&["--neo4j-uri", &uri], Some(&cfg));
+    let ref_a = Server::start(&["--snapshot", &format!("{A}={a}")], Some(&cfg));
+    let ref_b = Server::start(&["--snapshot", &format!("{B}={b}")], Some(&cfg));
+    isolation_suite(&multi, &ref_a, &ref_b).await;
+}
