@@ -33,6 +33,7 @@ pub type PathhoundSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 /// resolver can see more) and the limits.
 struct Ctx {
     store: Arc<dyn Store>,
+    customer: String,
     limits: Limits,
 }
 
@@ -289,6 +290,8 @@ pub struct SnapshotWarning {
 /// The snapshot being served.
 #[derive(SimpleObject)]
 pub struct SnapshotInfo {
+    /// The customer (tenant) whose snapshot answers this request.
+    pub customer: String,
     pub id: String,
     /// RFC 3339, UTC.
     pub analysis_time: String,
@@ -1175,8 +1178,10 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// The snapshot being served, and what its collector could not see.
     async fn snapshot(&self, c: &Context<'_>) -> GResult<SnapshotInfo> {
-        let i = ctx(c)?.store.snapshot_info().await.map_err(gql_error)?;
+        let s = ctx(c)?;
+        let i = s.store.snapshot_info().await.map_err(gql_error)?;
         Ok(SnapshotInfo {
+            customer: s.customer.clone(),
             id: i.id,
             analysis_time: i.analysis_time,
             source: i.source,
@@ -1702,6 +1707,7 @@ pub async fn graphql_handler(
     };
     let req = req.data(Ctx {
         store,
+        customer,
         limits: s.limits.clone(),
     });
     let fut = s.schema.execute(req);
