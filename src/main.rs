@@ -12,6 +12,7 @@ use pathhound::capability::Capability;
 use pathhound::graph::AccessGraph;
 use pathhound::graph::paths::PathRequest;
 use pathhound::snapshot;
+use pathhound::tenant::CustomerId;
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +50,10 @@ enum Cmd {
         /// Neo4j user (with --neo4j-uri).
         #[arg(long, default_value = "neo4j")]
         neo4j_user: String,
+        /// The customer (tenant) whose current snapshot answers (with --neo4j-uri; default:
+        /// the default tenant).
+        #[arg(long, requires = "neo4j_uri")]
+        customer_id: Option<String>,
         /// Request body JSON: resourceIds, service, principalAccessCapabilities,
         /// accessCapabilityOperator, maxAccessPathNodes.
         #[arg(long)]
@@ -149,6 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
             snapshot,
             neo4j_uri,
             neo4j_user,
+            customer_id,
             request,
         } => {
             if snapshot.is_some() == neo4j_uri.is_some() {
@@ -187,7 +193,12 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                 }
                 (None, uri) => {
                     let uri = uri.unwrap_or_default();
-                    match cli::store::paths_neo4j(&uri, &neo4j_user, &req, &request)? {
+                    let customer = match customer_id.as_deref().map(CustomerId::parse) {
+                        None => CustomerId::default_tenant(),
+                        Some(Ok(c)) => c,
+                        Some(Err(e)) => return Ok(Err(Usage(e.to_string()))),
+                    };
+                    match cli::store::paths_neo4j(&uri, &neo4j_user, &customer, &req, &request)? {
                         Ok(v) => v,
                         Err(u) => return Ok(Err(u)),
                     }

@@ -47,6 +47,19 @@ impl std::fmt::Display for CustomerId {
     }
 }
 
+/// Read from JSON (a snapshot's `manifest.json`) with the same check as [`CustomerId::parse`].
+impl<'de> serde::Deserialize<'de> for CustomerId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CustomerId, D::Error> {
+        let s = String::deserialize(d)?;
+        CustomerId::parse(&s).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "\"{}\" is not a customer id (1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit)",
+                crate::text::quote(&s)
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,7 +59,7 @@ async fn neo4j_backed_server_answers_like_the_demo() {
     let out = Command::new(bin)
         .args(["load", "--snapshot"])
         .arg(&dir)
-        .args(["--neo4j-uri", &uri])
+        .args(["--neo4j-uri", &uri, "--customer-id", CUSTOMER])
         // The demo's analysis time, so day counts (stale credentials) match the in-memory demo.
         .args(["--analysis-time", pathhound::demo::ANALYSIS_TIME])
         .output()
@@ -75,7 +75,9 @@ async fn neo4j_backed_server_answers_like_the_demo() {
     let mem = Server::demo_with_keys();
     assert_eq!(rest(&neo).await, rest(&mem).await, "REST answers differ");
     for q in QUERIES {
-        let (st, a) = neo.graphql(Some(KEY_GRAPHQL), q, json!({})).await;
+        let (st, a) = neo
+            .graphql_in(Some(CUSTOMER), Some(KEY_GRAPHQL), q, json!({}))
+            .await;
         assert_eq!(st, 200, "{a}");
         assert!(a.get("errors").is_none(), "{q}: {a}");
         let b = mem.data(q, json!({})).await;

@@ -6,7 +6,8 @@
 //! (tests/fixtures/collect/two-accounts). Others: partial permissions (a denied service is
 //! skipped, recorded and reported, exit 0), the organization with SCPs, and failures (bad
 //! credentials, unreachable endpoint) that leave no partial snapshot and an existing one
-//! untouched.
+//! untouched. `--customer-id` is recorded in the manifest, and `ingest --neo4j-uri` loads into
+//! that tenant (with a real Neo4j, NEO4J_URI as in tests/neo4j_store.rs).
 //!
 //! Known moto 5.2.5 behaviour the tests rely on or avoid:
 //! - GetAccountAuthorizationDetails works but omits `PermissionsBoundary` on users and
@@ -297,6 +298,7 @@ fn two_accounts_collected_equal_the_hand_written_snapshot() {
 
     let m = manifest(&out);
     assert_eq!(m.format, "pathhound-snapshot/1");
+    assert_eq!(m.customer_id, None, "no --customer-id: no customerId");
     assert_eq!(m.regions, ["eu-west-1", "us-east-1"]);
     assert_eq!(
         m.caller.as_deref(),
@@ -428,6 +430,8 @@ fn a_denied_service_is_skipped_recorded_and_reported() {
             out.to_str().unwrap(),
             "--regions",
             "us-east-1",
+            "--customer-id",
+            "C123456",
         ],
     );
     assert_eq!(
@@ -449,6 +453,11 @@ fn a_denied_service_is_skipped_recorded_and_reported() {
     assert_eq!(
         m.caller.as_deref(),
         Some("arn:aws:iam::123456789012:user/collector")
+    );
+    assert_eq!(
+        m.customer_id.as_ref().map(|c| c.as_str()),
+        Some("C123456"),
+        "--customer-id is recorded in the manifest"
     );
     let a = &m.accounts[0];
     assert_eq!(a.status, "partial");
@@ -909,7 +918,62 @@ fn ingest_checks_the_store_options_before_collecting() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("NEO4J_PASSWORD is not set"));
+    // a customer id that is not one, also before anything is contacted
+    let o = run(
+        &[],
+        &[
+            "ingest",
+            "--out",
+            out.to_str().unwrap(),
+            "--customer-id",
+            "../etc",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--customer-id: \"../etc\""));
     assert_eq!(listing(&tmp.0), Vec::<String>::new());
+}
+
+#[test]
+fn ingest_loads_into_the_customers_tenant() {
+    let Some(moto) = Moto::start() else { return };
+    let Some(uri) = support::require_env("NEO4J_URI", "a Neo4j server (scripts/neo4j start)")
+    else {
+        return;
+    };
+    let Some(password) = support::require_env("NEO4J_PASSWORD", "the Neo4j password") else {
+        return;
+    };
+    seed(&moto, "collector-user", &[]);
+    let tmp = Tmp::new("ingesttenant");
+    let out = tmp.0.join("snap");
+    let mut env = moto.aws_env();
+    env.push(("NEO4J_PASSWORD", password));
+    let o = run(
+        &env,
+        &[
+            "ingest",
+            "--out",
+            out.to_str().unwrap(),
+            "--regions",
+            "us-east-1",
+            "--customer-id",
+            "t-ingest",
+            "--neo4j-uri",
+            &uri,
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains(" of customer t-ingest, "), "{stdout}");
+    assert_eq!(
+        manifest(&out).customer_id.as_ref().map(|c| c.as_str()),
+        Some("t-ingest")
+    );
 }
 
 #[test]

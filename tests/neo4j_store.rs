@@ -3,10 +3,13 @@
 //! on a generated organization; a load that fails midway leaves the previous snapshot current
 //! and answering, and a re-run completes; `pathhound load` and `pathhound paths --neo4j-uri`
 //! work end to end; the Browser query files run with their `:param` lines and agree with the
-//! store.
+//! store; tenants are kept apart (each customer's store answers exactly its own snapshot, and
+//! loads, pruning and failed loads of one customer never touch another's).
 //!
-//! The tests share one database, whose "current snapshot" is global, so they take a lock
-//! (held across awaits on purpose: each test has its own runtime, the lock only orders them).
+//! The tests share one database. Each loads into its own customer (tenant), so none can see
+//! or prune another's snapshots; they still take a lock so that their loads do not compete for
+//! the machine (held across awaits on purpose: each test has its own runtime, the lock only
+//! orders them).
 #![allow(clippy::await_holding_lock)]
 
 mod support;
@@ -28,6 +31,7 @@ use pathhound::store::{
     DataQuery, MemoryStore, Neo4jConfig, Neo4jStore, PageRequest, PrincipalFilter, ResourceFilter,
     Store, StoreError, SummaryFilter,
 };
+use pathhound::tenant::CustomerId;
 use serde_json::{Value, json};
 
 static LOCK: Mutex<()> = Mutex::new(());
@@ -129,11 +133,67 @@ async fn connect(cfg: &Neo4jConfig) -> Neo4jStore {
     Neo4jStore::connect(cfg).expect("neo4j config")
 }
 
-fn opts() -> LoadOptions {
+fn cid(s: &str) -> CustomerId {
+    CustomerId::parse(s).unwrap()
+}
+
+/// Load options for customer `c` (keep 2).
+fn opts(c: &str) -> LoadOptions {
     LoadOptions {
         keep: 2,
+        customer: cid(c),
         ..LoadOptions::default()
     }
+}
+
+/// The store of customer `c`.
+async fn tenant(cfg: &Neo4jConfig, c: &str) -> Neo4jStore {
+    connect(cfg).await.for_customer(&cid(c))
+}
+
+/// The ids of customer `c`'s snapshot nodes, sorted.
+async fn snapshots_of(neo: &Neo4jStore, c: &str) -> Vec<String> {
+    let rows: Vec<Value> = fetch_rows(
+        neo.graph(),
+        query("MATCH (s:Snapshot) WHERE coalesce(s.customer, 'default') = $c RETURN s.id AS id ORDER BY id")
+            .param("c", c),
+    )
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Deletes every snapshot of customer `c` (what an earlier, interrupted run of a test left).
+async fn wipe(neo: &Neo4jStore, c: &str) {
+    for text in [
+        "MATCH (s:Snapshot {customer: $c}) WITH collect(s.id) AS ids \
+         MATCH (n:Entity) WHERE n.snapshot IN ids DETACH DELETE n RETURN count(*) AS n",
+        "MATCH (s:Snapshot {customer: $c}) DELETE s RETURN count(*) AS n",
+    ] {
+        fetch_rows(neo.graph(), query(text).param("c", c))
+            .await
+            .unwrap();
+    }
+}
+
+/// Nodes and relationships of snapshot `sid`.
+async fn size_of(neo: &Neo4jStore, sid: &str) -> (i64, i64) {
+    let rows: Vec<Value> = fetch_rows(
+        neo.graph(),
+        query(
+            "MATCH (n:Entity {snapshot: $s}) WITH count(n) AS nodes \
+             RETURN nodes, COUNT { MATCH (:Entity {snapshot: $s})-[g]->() } AS rels",
+        )
+        .param("s", sid),
+    )
+    .await
+    .unwrap();
+    (
+        rows[0]["nodes"].as_i64().unwrap(),
+        rows[0]["rels"].as_i64().unwrap(),
+    )
 }
 
 /// The principals in an access-path answer (not accounts, outsiders or anyone).
@@ -472,10 +532,12 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
 async fn neo4j_gives_the_in_memory_answers_on_the_seed_example_and_a_generated_org() {
     let Some(cfg) = config() else { return };
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let neo = connect(&cfg).await;
+    let neo = tenant(&cfg, "t-conformance").await;
 
     let seed = memory(&seed_dir().join("snapshot"));
-    let r = load(neo.graph(), &seed, &opts()).await.expect("seed loads");
+    let r = load(neo.graph(), &seed, &opts("t-conformance"))
+        .await
+        .expect("seed loads");
     assert!(r.relationships > 0 && r.nodes > 0);
     assert_eq!(neo.current_id().await.unwrap(), r.snapshot);
     let n = assert_same(&seed, &neo).await;
@@ -504,7 +566,9 @@ async fn neo4j_gives_the_in_memory_answers_on_the_seed_example_and_a_generated_o
     let tmp = TempDir::new("conformance");
     let org = memory(&generated_org(&tmp));
     assert!(org.graph().snapshot().principals.len() >= 200);
-    let r2 = load(neo.graph(), &org, &opts()).await.expect("org loads");
+    let r2 = load(neo.graph(), &org, &opts("t-conformance"))
+        .await
+        .expect("org loads");
     assert_ne!(r.snapshot, r2.snapshot);
     assert_eq!(neo.current_id().await.unwrap(), r2.snapshot);
     let stale = org.stale_credentials(90, None).await.unwrap();
@@ -527,16 +591,19 @@ async fn neo4j_gives_the_in_memory_answers_on_the_seed_example_and_a_generated_o
 async fn a_failed_load_leaves_the_previous_snapshot_current_and_a_rerun_completes() {
     let Some(cfg) = config() else { return };
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let neo = connect(&cfg).await;
+    let neo = tenant(&cfg, "t-failed").await;
+    wipe(&neo, "t-failed").await;
     let seed = memory(&seed_dir().join("snapshot"));
-    let before = load(neo.graph(), &seed, &opts()).await.expect("seed loads");
+    let before = load(neo.graph(), &seed, &opts("t-failed"))
+        .await
+        .expect("seed loads");
 
     let tmp = TempDir::new("failing");
     let org = memory(&generated_org(&tmp));
     let failing = LoadOptions {
         batch_rows: 500,
         fail_after_batches: Some(3),
-        ..opts()
+        ..opts("t-failed")
     };
     let err = load(neo.graph(), &org, &failing)
         .await
@@ -557,7 +624,7 @@ async fn a_failed_load_leaves_the_previous_snapshot_current_and_a_rerun_complete
     assert_eq!(neo.access_paths(&req).await.unwrap(), want);
     let failed: Vec<Value> = fetch_rows(
         neo.graph(),
-        query("MATCH (s:Snapshot {status: 'failed'}) RETURN s.id AS id, COUNT { MATCH (n:Entity {snapshot: s.id}) } AS n"),
+        query("MATCH (s:Snapshot {status: 'failed', customer: 't-failed'}) RETURN s.id AS id, COUNT { MATCH (n:Entity {snapshot: s.id}) } AS n"),
     )
     .await
     .unwrap();
@@ -568,7 +635,9 @@ async fn a_failed_load_leaves_the_previous_snapshot_current_and_a_rerun_complete
     );
 
     // a re-run completes, becomes current, and prunes the failed load
-    let after = load(neo.graph(), &org, &opts()).await.expect("re-run");
+    let after = load(neo.graph(), &org, &opts("t-failed"))
+        .await
+        .expect("re-run");
     assert_eq!(neo.current_id().await.unwrap(), after.snapshot);
     assert!(
         after
@@ -593,13 +662,255 @@ async fn a_failed_load_leaves_the_previous_snapshot_current_and_a_rerun_complete
     );
 
     // keep 1: only the new snapshot remains
-    let again = load(neo.graph(), &org, &LoadOptions { keep: 1, ..opts() })
-        .await
-        .expect("third load");
-    let snaps: Vec<Value> = fetch_rows(neo.graph(), query("MATCH (s:Snapshot) RETURN s.id AS id"))
-        .await
+    let again = load(
+        neo.graph(),
+        &org,
+        &LoadOptions {
+            keep: 1,
+            ..opts("t-failed")
+        },
+    )
+    .await
+    .expect("third load");
+    assert_eq!(snapshots_of(&neo, "t-failed").await, vec![again.snapshot]);
+}
+
+/// The seed example with one more role in account 444444444444 (a copy of `444-src-1`) and
+/// `555-src-1` trusted by nobody: the same account ids, principal names and ARNs as the seed
+/// example, different answers.
+fn seed_variant(tmp: &TempDir) -> PathBuf {
+    let dir = tmp.0.join("variant");
+    for a in [
+        "111111111111",
+        "222222222222",
+        "333333333333",
+        "444444444444",
+        "555555555555",
+    ] {
+        std::fs::create_dir_all(dir.join(a)).unwrap();
+        std::fs::copy(
+            seed_dir().join("snapshot").join(a).join("iam.json"),
+            dir.join(a).join("iam.json"),
+        )
         .unwrap();
-    assert_eq!(snaps, vec![json!({"id": again.snapshot})]);
+    }
+    let edit = |a: &str, f: &dyn Fn(&mut Value)| {
+        let p = dir.join(a).join("iam.json");
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        f(&mut v);
+        std::fs::write(&p, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    };
+    edit("444444444444", &|v| {
+        let roles = v["RoleDetailList"].as_array_mut().unwrap();
+        let mut extra = roles[0].clone();
+        extra["RoleName"] = json!("444-src-extra");
+        extra["RoleId"] = json!("AROA00000000000000099");
+        extra["Arn"] = json!("arn:aws:iam::444444444444:role/444-src-extra");
+        roles.push(extra);
+    });
+    edit("555555555555", &|v| {
+        for r in v["RoleDetailList"].as_array_mut().unwrap() {
+            if r["RoleName"] == json!("555-src-1") {
+                r["AssumeRolePolicyDocument"] = json!({"Version": "2012-10-17", "Statement": []});
+            }
+        }
+    });
+    dir
+}
+
+/// Writes a snapshot node of customer `c` that is still loading (another process's load in
+/// progress), with one node of its own; returns its id.
+async fn fake_load_in_progress(neo: &Neo4jStore, c: &str, tag: &str) -> String {
+    let id = format!("in-progress-{tag}-{}", std::process::id());
+    fetch_rows(
+        neo.graph(),
+        query(
+            "CREATE (s:Snapshot {id: $id, customer: $c, graphModel: 2, status: 'loading', \
+             current: false, startedAt: datetime()}) \
+             CREATE (n:Entity:Account {key: $id + '|x', snapshot: $id, id: 'x'}) RETURN s.id AS id",
+        )
+        .param("id", id.clone())
+        .param("c", c),
+    )
+    .await
+    .unwrap();
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_sharing_account_ids_and_arns_are_kept_apart() {
+    let Some(cfg) = config() else { return };
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (ca, cb) = ("tenant-a", "tenant-b");
+    let a = tenant(&cfg, ca).await;
+    let b = tenant(&cfg, cb).await;
+    assert_eq!(a.customer().as_str(), ca);
+    wipe(&a, ca).await;
+    wipe(&b, cb).await;
+    let tmp = TempDir::new("tenants");
+    let mem_a = memory(&seed_dir().join("snapshot"));
+    let mem_b = memory(&seed_variant(&tmp));
+    // the two snapshots differ, so an answer from the wrong one is caught
+    let req = PathRequest::from_json(
+        &serde_json::from_str(&std::fs::read_to_string(seed_dir().join("request.json")).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_ne!(
+        mem_a.access_paths(&req).await.unwrap(),
+        mem_b.access_paths(&req).await.unwrap()
+    );
+    assert_ne!(
+        mem_a.snapshot_info().await.unwrap().principals,
+        mem_b.snapshot_info().await.unwrap().principals
+    );
+
+    let ra = load(a.graph(), &mem_a, &opts(ca)).await.expect("A loads");
+    let rb = load(b.graph(), &mem_b, &opts(cb)).await.expect("B loads");
+    assert_eq!(ra.customer.as_str(), ca);
+    assert_eq!(a.current_id().await.unwrap(), ra.snapshot);
+    assert_eq!(b.current_id().await.unwrap(), rb.snapshot);
+    let n = assert_same(&mem_a, &a).await;
+    assert_same(&mem_b, &b).await;
+    eprintln!("two tenants: {n} queries identical each");
+    let customers = a.customers().await.unwrap();
+    assert!(
+        customers.contains(&cid(ca)) && customers.contains(&cid(cb)),
+        "{customers:?}"
+    );
+    assert!(customers.windows(2).all(|w| w[0] < w[1]), "{customers:?}");
+    // a customer without a snapshot has none, as an empty database
+    let nobody = a.for_customer(&cid("nobody-loaded-this"));
+    assert!(matches!(
+        nobody.snapshot_info().await,
+        Err(StoreError::NoSnapshot)
+    ));
+    assert!(!customers.contains(nobody.customer()));
+
+    // A twice with keep 1: A's first snapshot goes, B's snapshot and B's load in progress stay
+    let size_b = size_of(&b, &rb.snapshot).await;
+    let b_loading = fake_load_in_progress(&b, cb, "b").await;
+    let ra2 = load(
+        a.graph(),
+        &mem_a,
+        &LoadOptions {
+            keep: 1,
+            ..opts(ca)
+        },
+    )
+    .await
+    .expect("A loads again");
+    assert_eq!(ra2.pruned, vec![ra.snapshot.clone()]);
+    assert_eq!(snapshots_of(&a, ca).await, vec![ra2.snapshot.clone()]);
+    let mut want_b = vec![rb.snapshot.clone(), b_loading.clone()];
+    want_b.sort();
+    assert_eq!(snapshots_of(&b, cb).await, want_b);
+    assert_eq!(size_of(&b, &b_loading).await.0, 1);
+    assert_eq!(b.current_id().await.unwrap(), rb.snapshot);
+    assert_eq!(size_of(&b, &rb.snapshot).await, size_b);
+
+    // a load of A that fails halfway (B's data, so a leak would show) changes nothing
+    let failing = LoadOptions {
+        batch_rows: 2,
+        fail_after_batches: Some(2),
+        ..opts(ca)
+    };
+    let err = load(a.graph(), &mem_b, &failing)
+        .await
+        .expect_err("the injected failure stops the load");
+    assert!(err.to_string().contains("failure injection"), "{err}");
+    assert_eq!(a.current_id().await.unwrap(), ra2.snapshot);
+    assert_eq!(b.current_id().await.unwrap(), rb.snapshot);
+    assert_eq!(size_of(&b, &rb.snapshot).await, size_b);
+    assert_eq!(snapshots_of(&b, cb).await, want_b);
+    assert_same(&mem_a, &a).await;
+    assert_same(&mem_b, &b).await;
+
+    // B's next load prunes B's abandoned load and A's failed one stays A's to prune
+    let rb2 = load(
+        b.graph(),
+        &mem_b,
+        &LoadOptions {
+            keep: 1,
+            ..opts(cb)
+        },
+    )
+    .await
+    .expect("B loads again");
+    let mut pruned = rb2.pruned.clone();
+    pruned.sort();
+    assert_eq!(pruned, want_b);
+    assert_eq!(snapshots_of(&b, cb).await, vec![rb2.snapshot.clone()]);
+    assert_eq!(
+        snapshots_of(&a, ca).await.len(),
+        2,
+        "A's current and failed loads"
+    );
+    let ra3 = load(
+        a.graph(),
+        &mem_a,
+        &LoadOptions {
+            keep: 1,
+            ..opts(ca)
+        },
+    )
+    .await
+    .expect("A loads a third time");
+    assert_eq!(ra3.pruned.len(), 2, "{:?}", ra3.pruned);
+    assert_eq!(snapshots_of(&a, ca).await, vec![ra3.snapshot]);
+    assert_eq!(b.current_id().await.unwrap(), rb2.snapshot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_written_before_tenants_are_the_default_tenants() {
+    let Some(cfg) = config() else { return };
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let neo = connect(&cfg).await;
+    assert_eq!(neo.customer().as_str(), "default");
+    let seed = memory(&seed_dir().join("snapshot"));
+    let r = load(neo.graph(), &seed, &LoadOptions::default())
+        .await
+        .expect("seed loads");
+    // as an older pathhound wrote it: no customer property
+    fetch_rows(
+        neo.graph(),
+        query("MATCH (s:Snapshot {id: $id}) REMOVE s.customer RETURN s.id AS id")
+            .param("id", r.snapshot.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(neo.current_id().await.unwrap(), r.snapshot);
+    assert!(neo.customers().await.unwrap().contains(&cid("default")));
+    let req = PathRequest::from_json(
+        &serde_json::from_str(&std::fs::read_to_string(seed_dir().join("request.json")).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        neo.access_paths(&req).await.unwrap(),
+        seed.access_paths(&req).await.unwrap()
+    );
+    // another tenant does not see it
+    assert!(matches!(
+        neo.for_customer(&cid("not-the-default"))
+            .snapshot_info()
+            .await,
+        Err(StoreError::NoSnapshot)
+    ));
+    // the next default load replaces it as current and prunes it by the keep policy
+    let r2 = load(
+        neo.graph(),
+        &seed,
+        &LoadOptions {
+            keep: 1,
+            ..LoadOptions::default()
+        },
+    )
+    .await
+    .expect("seed loads again");
+    assert!(r2.pruned.contains(&r.snapshot), "{:?}", r2.pruned);
+    assert_eq!(neo.current_id().await.unwrap(), r2.snapshot);
+    assert_eq!(snapshots_of(&neo, "default").await, vec![r2.snapshot]);
 }
 
 /// The `:param NAME => EXPR` lines of a query file's header.
@@ -614,8 +925,15 @@ fn browser_params(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs a query file as Neo4j Browser would after its `:param` lines, with overrides.
+/// Runs a query file as Neo4j Browser would after its `:param` lines, with overrides, on the
+/// store's current snapshot (`:param snapshot => null` would read every tenant's).
 async fn run_browser(neo: &Neo4jStore, file: &str, overrides: &[(&str, Value)]) -> Vec<Value> {
+    let sid = json!(neo.current_id().await.unwrap());
+    let overrides: Vec<(&str, Value)> = overrides
+        .iter()
+        .cloned()
+        .chain([("snapshot", sid)])
+        .collect();
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("cypher/queries")
         .join(file);
@@ -645,10 +963,12 @@ async fn run_browser(neo: &Neo4jStore, file: &str, overrides: &[(&str, Value)]) 
 async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store() {
     let Some(cfg) = config() else { return };
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let neo = connect(&cfg).await;
+    let neo = tenant(&cfg, "t-browser").await;
     let tmp = TempDir::new("queries");
     let org = memory(&generated_org(&tmp));
-    load(neo.graph(), &org, &opts()).await.expect("org loads");
+    load(neo.graph(), &org, &opts("t-browser"))
+        .await
+        .expect("org loads");
     let files: BTreeSet<String> =
         std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("cypher/queries"))
             .unwrap()
@@ -881,6 +1201,8 @@ fn pathhound_load_and_paths_from_neo4j_on_the_command_line() {
             &cfg.user,
             "--keep",
             "1",
+            "--customer-id",
+            "t-cli",
         ])
         .env("NEO4J_PASSWORD", &cfg.password)
         .output()
@@ -892,6 +1214,7 @@ fn pathhound_load_and_paths_from_neo4j_on_the_command_line() {
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["relationships"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["customer"], json!("t-cli"), "{report}");
     for (req, exp) in [
         ("request.json", "expected-response.json"),
         ("request-max2.json", "expected-response-max2.json"),
@@ -903,6 +1226,8 @@ fn pathhound_load_and_paths_from_neo4j_on_the_command_line() {
                 &cfg.uri,
                 "--neo4j-user",
                 &cfg.user,
+                "--customer-id",
+                "t-cli",
                 "--request",
             ])
             .arg(seed_dir().join(req))
@@ -964,4 +1289,92 @@ fn pathhound_load_and_paths_from_neo4j_on_the_command_line() {
         "{}",
         String::from_utf8_lossy(&wrong.stderr)
     );
+}
+
+#[test]
+fn load_takes_the_tenant_from_the_manifest_and_refuses_another() {
+    let Some(cfg) = config() else { return };
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let bin = env!("CARGO_BIN_EXE_pathhound");
+    let tmp = TempDir::new("cli-tenant");
+    // the seed example collected for customer t-manifest
+    let dir = tmp.0.join("snap");
+    for e in std::fs::read_dir(seed_dir().join("snapshot")).unwrap() {
+        let e = e.unwrap();
+        std::fs::create_dir_all(dir.join(e.file_name())).unwrap();
+        std::fs::copy(
+            e.path().join("iam.json"),
+            dir.join(e.file_name()).join("iam.json"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("manifest.json"),
+        json!({
+            "format": "pathhound-snapshot/1", "tool": "pathhound test",
+            "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z",
+            "customerId": "t-manifest",
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let pathhound = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .args(["--neo4j-uri", &cfg.uri, "--neo4j-user", &cfg.user])
+            .env("NEO4J_PASSWORD", &cfg.password)
+            .output()
+            .unwrap()
+    };
+    let snap = dir.to_str().unwrap();
+    // a --customer-id that contradicts the manifest's: exit 2 naming both and the file
+    let out = pathhound(&["load", "--snapshot", snap, "--customer-id", "t-other"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("t-other")
+            && err.contains("t-manifest")
+            && err.contains(&dir.join("manifest.json").display().to_string()),
+        "{err}"
+    );
+    let neo = Neo4jStore::connect(&cfg).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    assert!(rt.block_on(snapshots_of(&neo, "t-other")).is_empty());
+    // omitted: the manifest's customer, named in the summary
+    let out = pathhound(&["load", "--snapshot", snap, "--keep", "1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["customer"], json!("t-manifest"), "{report}");
+    assert_eq!(
+        rt.block_on(snapshots_of(&neo, "t-manifest")),
+        vec![report["snapshot"].as_str().unwrap().to_string()]
+    );
+    let req = seed_dir().join("request.json");
+    let req = req.to_str().unwrap();
+    let out = pathhound(&["paths", "--customer-id", "t-manifest", "--request", req]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want: Value = serde_json::from_str(
+        &std::fs::read_to_string(seed_dir().join("expected-response.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), want);
+    // a tenant with nothing loaded, and a bad customer id
+    let out = pathhound(&["paths", "--customer-id", "t-nothing-here", "--request", req]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("customer t-nothing-here") && err.contains("no complete snapshot"),
+        "{err}"
+    );
+    let out = pathhound(&["paths", "--customer-id", "../x", "--request", req]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--customer-id"));
 }

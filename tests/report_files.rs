@@ -698,3 +698,100 @@ fn athena_ddl_file_is_generated_from_the_schema() {
     assert!(want.contains("LOCATION\n  's3://<SECURE_INBOX_BUCKET_NAME>/hive/parquet/pas'"));
     assert_eq!(want.matches("CREATE EXTERNAL TABLE").count(), 8);
 }
+
+/// A copy of the seed example whose manifest.json names customer `customer`.
+fn snapshot_of_customer(t: &Tmp, customer: &str) -> PathBuf {
+    let dir = t.0.join("snap");
+    let src = fixture("seed-example/snapshot");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        std::fs::create_dir_all(dir.join(e.file_name())).unwrap();
+        std::fs::copy(
+            e.path().join("iam.json"),
+            dir.join(e.file_name()).join("iam.json"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::json!({
+            "format": "pathhound-snapshot/1", "tool": "pathhound test",
+            "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z",
+            "customerId": customer,
+        })
+        .to_string(),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn the_customer_id_defaults_to_the_manifests_and_must_not_contradict_it() {
+    let t = Tmp::new("tenant");
+    let snap = snapshot_of_customer(&t, "C777");
+    let out = t.0.join("out");
+    let run = |extra: &[&str]| {
+        Command::new(BIN)
+            .arg("report")
+            .arg("--snapshot")
+            .arg(&snap)
+            .arg("--out")
+            .arg(&out)
+            .args(["--analysis-time", TIME, "--format", "csv"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // another customer than the manifest's: refused, naming both and the file, nothing written
+    let o = run(&["--customer-id", "C123456"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("C123456")
+            && err.contains("C777")
+            && err.contains(&snap.join("manifest.json").display().to_string()),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+    // omitted: the manifest's; the same value given: accepted
+    for extra in [&[][..], &["--customer-id", "C777"][..]] {
+        let o = run(extra);
+        ok(&o);
+        let all = files(&out);
+        assert!(!all.is_empty());
+        assert!(
+            all.iter()
+                .filter(|f| f.contains("customer_id="))
+                .all(|f| f.contains("/customer_id=C777/")),
+            "{all:?}"
+        );
+    }
+    // no manifest customer and no --customer-id: still required
+    let o = Command::new(BIN)
+        .arg("report")
+        .arg("--snapshot")
+        .arg(fixture("seed-example/snapshot"))
+        .arg("--out")
+        .arg(t.0.join("out2"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--customer-id is required"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // a manifest whose customerId is not one: the file and field are named
+    std::fs::write(
+        snap.join("manifest.json"),
+        r#"{"format": "pathhound-snapshot/1", "tool": "t", "startedAt": "x", "finishedAt": "y", "customerId": "a/b"}"#,
+    )
+    .unwrap();
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("manifest.json") && err.contains("customerId") && err.contains("a/b"),
+        "{err}"
+    );
+}

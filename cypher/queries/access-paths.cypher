@@ -4,12 +4,14 @@
 // The exact seed-001 answer, with account nodes, cycles and truncation, is `pathhound paths`.
 // Neo4j Browser:
 //   :param snapshot => null
+//   :param customer => 'default'
 //   :param resource => 'arn:aws:iam::333333333333:role/333-dst-1'
 //   :param services => ['sts']
 //   :param capabilities => ['use-resource']
 //   :param maxNodes => 10
 MATCH (s:Snapshot)
-WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
+WHERE ($snapshot IS NULL AND s.current AND coalesce(s.customer, 'default') = $customer)
+   OR s.id = $snapshot
 MATCH (r:Resource {snapshot: s.id, id: $resource})<-[g]-(h:Principal)
 WHERE g.service IN $services
   AND type(g) IN [c IN $capabilities | {`administer-resource`: 'ADMINISTER',

@@ -2,12 +2,14 @@
 // they can read, write or delete, plus their service-wide data capabilities.
 // Neo4j Browser:
 //   :param snapshot => null
+//   :param customer => 'default'
 //   :param includeConditional => true
 //   :param minResources => 1
 //   :param limit => 100
 //   :param accounts => null
 MATCH (s:Snapshot)
-WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
+WHERE ($snapshot IS NULL AND s.current AND coalesce(s.customer, 'default') = $customer)
+   OR s.id = $snapshot
 MATCH (p:Principal {snapshot: s.id})-[g:READ_DATA|WRITE_DATA|DELETE_DATA]->(t:Entity)
 WHERE ($includeConditional OR g.conditional IS NULL)
   AND ($accounts IS NULL OR p.account IN $accounts)

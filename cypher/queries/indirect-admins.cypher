@@ -3,9 +3,11 @@
 // hops, with one shortest such path. `pathhound indirect-admins` lists all simple paths.
 // Neo4j Browser:
 //   :param snapshot => null
+//   :param customer => 'default'
 //   :param account => null
 MATCH (s:Snapshot)
-WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
+WHERE ($snapshot IS NULL AND s.current AND coalesce(s.customer, 'default') = $customer)
+   OR s.id = $snapshot
 MATCH (x:Principal {snapshot: s.id})
 WHERE $account IS NULL OR x.account = $account
 WITH s, [a IN collect(x) WHERE a.admin] AS admins,

@@ -2,12 +2,14 @@
 // (principals, trusted accounts, outsiders, anyone) that can read, write or delete their data.
 // Neo4j Browser:
 //   :param snapshot => null
+//   :param customer => 'default'
 //   :param includeConditional => true
 //   :param minHolders => 1
 //   :param limit => 100
 //   :param accounts => null
 MATCH (s:Snapshot)
-WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
+WHERE ($snapshot IS NULL AND s.current AND coalesce(s.customer, 'default') = $customer)
+   OR s.id = $snapshot
 MATCH (r:Resource {snapshot: s.id})<-[g:READ_DATA|WRITE_DATA|DELETE_DATA]-(h:Entity)
 WHERE ($includeConditional OR g.conditional IS NULL)
   AND ($accounts IS NULL OR r.account IN $accounts)

@@ -3,10 +3,12 @@
 // credential never used counts from when it was set.
 // Neo4j Browser:
 //   :param snapshot => null
+//   :param customer => 'default'
 //   :param days => 90
 //   :param asOf => null
 MATCH (s:Snapshot)
-WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
+WHERE ($snapshot IS NULL AND s.current AND coalesce(s.customer, 'default') = $customer)
+   OR s.id = $snapshot
 MATCH (c:Credential {snapshot: s.id, active: true})
 WITH c, datetime(coalesce($asOf, s.analysisTime)) AS asOf, coalesce(c.lastUsed, c.since) AS t
 WHERE t IS NOT NULL

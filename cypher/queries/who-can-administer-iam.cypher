@@ -3,10 +3,12 @@
 // per policy statement).
 // Neo4j Browser:
 //   :param snapshot => null
+//   :param customer => 'default'
 //   :param includeConditional => true
 // ($snapshot null: the current snapshot; or the id of a kept older one.)
 MATCH (s:Snapshot)
-WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
+WHERE ($snapshot IS NULL AND s.current AND coalesce(s.customer, 'default') = $customer)
+   OR s.id = $snapshot
 MATCH (p:Principal {snapshot: s.id})-[g:ADMINISTER {service: 'iam'}]->(t:Entity)
 WHERE $includeConditional OR g.conditional IS NULL
 RETURN p.name AS principalName, p.id AS principalArn, p.holderType AS principalType,

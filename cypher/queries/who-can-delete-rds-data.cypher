@@ -2,9 +2,11 @@
 // instance (the resource access summary), directly or through a trust of its account.
 // Neo4j Browser:
 //   :param snapshot => null
+//   :param customer => 'default'
 //   :param includeConditional => true
 MATCH (s:Snapshot)
-WHERE ($snapshot IS NULL AND s.current) OR s.id = $snapshot
+WHERE ($snapshot IS NULL AND s.current AND coalesce(s.customer, 'default') = $customer)
+   OR s.id = $snapshot
 MATCH (r:Resource {snapshot: s.id})<-[g:DELETE_DATA]-(h:Entity)
 WHERE g.service = 'rds' AND ($includeConditional OR g.conditional IS NULL)
 RETURN 'RDS' AS serviceName, r.name AS resourceName, r.id AS resourceArn,

@@ -77,13 +77,3 @@ impl Tenants {
         }
     }
 }
-
-// TEMPORARY until the Neo4j tenants land (branch `tenants`): one default tenant.
-impl Neo4jStore {
-    pub async fn customers(&self) -> Result<Vec<CustomerId>, StoreError> {
-        Ok(vec![CustomerId::default_tenant()])
-    }
-    pub fn for_customer(&self, _c: &CustomerId) -> Neo4jStore {
-        self.clone()
-    }
-}

@@ -45,6 +45,11 @@ pub struct CollectArgs {
     /// No progress bars (they are drawn only on a terminal anyway).
     #[arg(long)]
     pub quiet: bool,
+    /// The customer (tenant) the snapshot is for, e.g. C123456: recorded as `customerId` in
+    /// manifest.json, which `load` and `report` default to. With ingest, also the tenant
+    /// loaded into and the reports' customer id.
+    #[arg(long)]
+    pub customer_id: Option<String>,
 }
 
 impl CollectArgs {
@@ -87,7 +92,17 @@ impl CollectArgs {
         o.concurrency = self.concurrency;
         o.account_concurrency = self.account_concurrency;
         o.progress = !self.quiet && std::io::stderr().is_terminal();
+        o.customer_id = self.customer_id()?;
         Ok(o)
+    }
+
+    /// `--customer-id`, checked.
+    pub fn customer_id(&self) -> Result<Option<pathhound::tenant::CustomerId>, Usage> {
+        self.customer_id
+            .as_deref()
+            .map(pathhound::tenant::CustomerId::parse)
+            .transpose()
+            .map_err(|e| Usage(e.to_string()))
     }
 }
 
@@ -152,12 +167,10 @@ pub struct IngestArgs {
     /// --to under --kms-key-id (as `pathhound report` then `pathhound export`).
     #[arg(long, requires_all = ["report_out", "customer_id", "to", "kms_key_id"])]
     pub report_then_export: bool,
-    /// Report directory (with --report-then-export).
+    /// Report directory (with --report-then-export; the reports' customer id is
+    /// --customer-id).
     #[arg(long)]
     pub report_out: Option<std::path::PathBuf>,
-    /// Customer id of the reports, e.g. C123456 (with --report-then-export).
-    #[arg(long)]
-    pub customer_id: Option<String>,
     /// Report formats (with --report-then-export).
     #[arg(long, default_value = "parquet,csv")]
     pub format: String,
@@ -225,6 +238,10 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<Result<(), Usage>> {
     {
         return Ok(Err(u));
     }
+    let customer = match args.collect.customer_id() {
+        Ok(c) => c,
+        Err(u) => return Ok(Err(u)),
+    };
     // Report and export options are checked before collecting too.
     let delivery = if args.report_then_export {
         match delivery_options(&args) {
@@ -247,8 +264,21 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<Result<(), Usage>> {
         "analysed: {} accounts, {} principals, {} resources, {} principal access summary rows, {} warnings",
         a.accounts, a.principals, a.resources, a.summary_rows, a.warnings
     );
+    // The manifest was written from --customer-id; checked anyway, as `load` does.
+    let tenant = match pathhound::snapshot::resolve_customer(
+        customer.as_ref(),
+        graph
+            .snapshot()
+            .manifest
+            .as_ref()
+            .and_then(|m| m.customer_id.as_ref()),
+        &s.out,
+    ) {
+        Ok(t) => t,
+        Err(m) => return Ok(Err(Usage(m))),
+    };
     if let Some(uri) = &args.neo4j_uri {
-        match store(graph.clone(), uri, &args.neo4j_user)? {
+        match store(graph.clone(), uri, &args.neo4j_user, &tenant)? {
             Ok(()) => {}
             Err(u) => return Ok(Err(u)),
         }
@@ -281,7 +311,7 @@ fn delivery_options(
 > {
     use pathhound::report::{self, AnalysisTime, CustomerId, ReportOptions};
     let (Some(out), Some(cid), Some(to), Some(key)) =
-        (&a.report_out, &a.customer_id, &a.to, &a.kms_key_id)
+        (&a.report_out, &a.collect.customer_id, &a.to, &a.kms_key_id)
     else {
         return Err(Usage(
             "--report-then-export needs --report-out, --customer-id, --to and --kms-key-id".into(),
@@ -312,7 +342,12 @@ fn delivery_options(
 
 /// The store step of ingest: load the analysed graph into Neo4j as the new current snapshot
 /// (the previous one stays current until this load completes).
-fn store(graph: Arc<AccessGraph>, uri: &str, user: &str) -> anyhow::Result<Result<(), Usage>> {
+fn store(
+    graph: Arc<AccessGraph>,
+    uri: &str,
+    user: &str,
+    customer: &pathhound::tenant::CustomerId,
+) -> anyhow::Result<Result<(), Usage>> {
     use pathhound::store::neo4j::load::{LoadOptions, load};
     use pathhound::store::{MemoryStore, Neo4jStore};
     let cfg = match crate::cli::store::neo4j_config(uri, user) {
@@ -323,13 +358,17 @@ fn store(graph: Arc<AccessGraph>, uri: &str, user: &str) -> anyhow::Result<Resul
     let rt = tokio::runtime::Runtime::new()?;
     let res = rt.block_on(async {
         let store = Neo4jStore::connect(&cfg)?;
-        load(store.graph(), &mem, &LoadOptions::default()).await
+        let opts = LoadOptions {
+            customer: customer.clone(),
+            ..LoadOptions::default()
+        };
+        load(store.graph(), &mem, &opts).await
     });
     match res {
         Ok(r) => {
             println!(
-                "loaded into {uri}: snapshot {}, {} nodes, {} relationships",
-                r.snapshot, r.nodes, r.relationships
+                "loaded into {uri}: snapshot {} of customer {}, {} nodes, {} relationships",
+                r.snapshot, r.customer, r.nodes, r.relationships
             );
             Ok(Ok(()))
         }

@@ -24,9 +24,11 @@ pub struct ReportArgs {
     /// .DIR.pathhound/, switched atomically when the new reports are complete.
     #[arg(long)]
     pub out: PathBuf,
-    /// Customer id in the object keys (customer_id=ID), e.g. C123456.
+    /// Customer id in the object keys (customer_id=ID), e.g. C123456. Default: the snapshot
+    /// manifest's `customerId` (required when it names none); a value that contradicts the
+    /// manifest's is refused.
     #[arg(long)]
-    pub customer_id: String,
+    pub customer_id: Option<String>,
     /// Comma-separated formats: parquet, csv, json.
     #[arg(long, default_value = "parquet,csv")]
     pub format: String,
@@ -38,7 +40,7 @@ pub struct ReportArgs {
 
 /// Runs `pathhound report`.
 pub fn report(args: ReportArgs) -> anyhow::Result<Result<(), Usage>> {
-    let opts = match options(&args) {
+    let mut opts = match options(&args) {
         Ok(o) => o,
         Err(e) => return Ok(Err(Usage(e.to_string()))),
     };
@@ -49,6 +51,27 @@ pub fn report(args: ReportArgs) -> anyhow::Result<Result<(), Usage>> {
     let snap = match loaded {
         Ok(s) => s,
         Err(e) => return Ok(Err(Usage(e.to_string()))),
+    };
+    let given = match &args.customer_id {
+        Some(c) => match CustomerId::parse(c) {
+            Ok(c) => Some(c),
+            Err(e) => return Ok(Err(Usage(e.to_string()))),
+        },
+        None => None,
+    };
+    let named = snap.manifest.as_ref().and_then(|m| m.customer_id.as_ref());
+    opts.customer_id = match (&args.snapshot, given.as_ref(), named) {
+        (Some(dir), g, Some(_)) => match pathhound::snapshot::resolve_customer(g, named, dir) {
+            Ok(c) => c,
+            Err(m) => return Ok(Err(Usage(m))),
+        },
+        (_, Some(g), _) => g.clone(),
+        (_, None, _) => {
+            return Ok(Err(Usage(
+                "--customer-id is required: the snapshot's manifest.json names no customerId (e.g. --customer-id C123456)"
+                    .into(),
+            )));
+        }
     };
     for w in &snap.warnings {
         eprintln!("warning: {w}");
@@ -75,10 +98,15 @@ pub fn report(args: ReportArgs) -> anyhow::Result<Result<(), Usage>> {
     }
 }
 
+/// The options of `a`; the customer id is checked here and resolved against the snapshot's
+/// manifest by the caller.
 fn options(a: &ReportArgs) -> Result<ReportOptions, report::ReportError> {
     Ok(ReportOptions {
         out: a.out.clone(),
-        customer_id: CustomerId::parse(&a.customer_id)?,
+        customer_id: match &a.customer_id {
+            Some(c) => CustomerId::parse(c)?,
+            None => CustomerId::default_tenant(),
+        },
         analysis_time: match &a.analysis_time {
             Some(t) => AnalysisTime::parse(t)?,
             None if a.demo => AnalysisTime::parse(pathhound::demo::ANALYSIS_TIME)?,

@@ -10,6 +10,7 @@ use pathhound::graph::AccessGraph;
 use pathhound::graph::paths::PathRequest;
 use pathhound::store::neo4j::load::{LoadOptions, load as load_neo4j};
 use pathhound::store::{MemoryStore, Neo4jConfig, Neo4jStore, Store, StoreError};
+use pathhound::tenant::CustomerId;
 
 /// Arguments of `pathhound load`.
 #[derive(clap::Args)]
@@ -36,6 +37,11 @@ pub struct LoadArgs {
     /// stale credentials count days up to it.
     #[arg(long)]
     analysis_time: Option<String>,
+    /// The customer (tenant) to load into; its current snapshot is switched and pruned, no
+    /// other's. Default: the snapshot manifest's `customerId`, else the default tenant; a
+    /// value that contradicts the manifest's is refused.
+    #[arg(long)]
+    customer_id: Option<String>,
 }
 
 /// The Neo4j connection of a command line, checked.
@@ -98,9 +104,22 @@ pub fn load(args: LoadArgs) -> anyhow::Result<Result<(), Usage>> {
             }
         },
     };
+    let given = match args.customer_id.as_deref().map(CustomerId::parse) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => return Ok(Err(Usage(e.to_string()))),
+    };
     let snap = match pathhound::snapshot::load(&args.snapshot) {
         Ok(s) => s,
         Err(e) => return Ok(Err(Usage(e.to_string()))),
+    };
+    let customer = match pathhound::snapshot::resolve_customer(
+        given.as_ref(),
+        snap.manifest.as_ref().and_then(|m| m.customer_id.as_ref()),
+        &args.snapshot,
+    ) {
+        Ok(c) => c,
+        Err(m) => return Ok(Err(Usage(m))),
     };
     for w in &snap.warnings {
         eprintln!("warning: {w}");
@@ -113,6 +132,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<Result<(), Usage>> {
         batch_rows: args.batch_size,
         concurrency: args.concurrency,
         keep: args.keep,
+        customer,
         ..LoadOptions::default()
     };
     let report = rt.block_on(async {
@@ -128,6 +148,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<Result<(), Usage>> {
         "{}",
         serde_json::to_string_pretty(&serde_json::json!({
             "snapshot": report.snapshot,
+            "customer": report.customer,
             "nodes": report.nodes,
             "relationships": report.relationships,
             "batches": report.batches,
@@ -140,10 +161,11 @@ pub fn load(args: LoadArgs) -> anyhow::Result<Result<(), Usage>> {
     Ok(Ok(()))
 }
 
-/// `pathhound paths --neo4j-uri`: the answer from the current snapshot in Neo4j.
+/// `pathhound paths --neo4j-uri`: the answer from `customer`'s current snapshot in Neo4j.
 pub fn paths_neo4j(
     uri: &str,
     user: &str,
+    customer: &CustomerId,
     req: &PathRequest,
     request: &std::path::Path,
 ) -> anyhow::Result<Result<serde_json::Value, Usage>> {
@@ -153,11 +175,12 @@ pub fn paths_neo4j(
     };
     let rt = runtime()?;
     let res = rt.block_on(async {
-        let store = Neo4jStore::connect(&cfg)?;
+        let store = Neo4jStore::connect(&cfg)?.for_customer(customer);
         store.access_paths(req).await
     });
     match res {
         Ok(v) => Ok(Ok(v)),
+        Err(e @ StoreError::NoSnapshot) => Err(anyhow::anyhow!("customer {customer}: {e}")),
         Err(e) if e.is_user_error() => Ok(Err(Usage(format!("{}: {e}", request.display())))),
         Err(e) => Err(e.into()),
     }

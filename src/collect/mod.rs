@@ -55,6 +55,8 @@ pub struct CollectOptions {
     /// Draw progress bars (only on a terminal).
     pub progress: bool,
     pub backoff: Backoff,
+    /// The customer (tenant) collected for, recorded as the manifest's `customerId`.
+    pub customer_id: Option<crate::tenant::CustomerId>,
 }
 
 impl CollectOptions {
@@ -70,6 +72,7 @@ impl CollectOptions {
             account_concurrency: 4,
             progress: false,
             backoff: Backoff::default(),
+            customer_id: None,
         }
     }
 }
@@ -599,6 +602,7 @@ async fn collect_into(
         regions,
         organization: org_manifest,
         accounts: results,
+        customer_id: opts.customer_id.clone(),
     };
     let v = serde_json::to_value(&manifest).map_err(|e| CollectError::Io {
         path: tmp.join("manifest.json"),
@@ -700,10 +704,23 @@ mod tests {
                     regions_not_enabled: vec![],
                 },
             ],
+            customer_id: Some(crate::tenant::CustomerId::parse("C123456").unwrap()),
         };
         let text = serde_json::to_string_pretty(&m).unwrap();
         let back: Manifest = serde_json::from_str(&text).unwrap();
         assert_eq!(back, m);
+        // customerId is optional and checked like --customer-id
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["customerId"], "C123456");
+        v.as_object_mut().unwrap().remove("customerId");
+        let none: Manifest = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(none.customer_id, None);
+        assert!(!serde_json::to_string(&none).unwrap().contains("customerId"));
+        v["customerId"] = serde_json::json!("a/b");
+        let err = serde_json::from_value::<Manifest>(v)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"a/b\" is not a customer id"), "{err}");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["accounts"][0]["skipped"][0]["reason"], "access-denied");
         assert_eq!(v["accounts"][0]["skipped"][0]["operation"], "ListKeys");

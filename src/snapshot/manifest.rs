@@ -1,7 +1,12 @@
 //! `manifest.json`: what the collector gathered, what it skipped and why, and when. The
 //! loader turns every skipped item into a warning, so analysis says what it could not see.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
+
+use super::SnapshotError;
+use crate::tenant::CustomerId;
 
 /// The collector's record of one run (docs/snapshot-format.md, "manifest.json").
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +30,10 @@ pub struct Manifest {
     pub organization: Option<PartManifest>,
     #[serde(default)]
     pub accounts: Vec<AccountManifest>,
+    /// The customer (tenant) the snapshot was collected for (`collect --customer-id`);
+    /// `load` and `report` default to it and refuse another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
 }
 
 /// One account: how it was entered, what was collected, what was skipped.
@@ -141,5 +150,66 @@ impl Manifest {
             }
         }
         out
+    }
+}
+
+/// The customer a snapshot directory's `manifest.json` names (`customerId`), without loading
+/// the snapshot: `None` when there is no manifest or it names none. A manifest that is not a
+/// regular file (a symlink could lead outside the snapshot) or not JSON is an error naming it.
+pub fn manifest_customer(dir: &Path) -> Result<Option<CustomerId>, SnapshotError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Only {
+        #[serde(default)]
+        customer_id: Option<CustomerId>,
+    }
+    let path = dir.join("manifest.json");
+    let io = |source| SnapshotError::Io {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+        Ok(m) if !m.is_file() => {
+            return Err(io(std::io::Error::other(
+                "not a regular file (the manifest is read only as a plain file in the snapshot)",
+            )));
+        }
+        Ok(_) => {}
+    }
+    let text = std::fs::read_to_string(&path).map_err(io)?;
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let only: Only = serde_path_to_error::deserialize(de).map_err(|e| {
+        let p = e.path().to_string();
+        SnapshotError::Json {
+            file: path.clone(),
+            path: if p == "." {
+                "$".into()
+            } else {
+                format!("$.{p}")
+            },
+            message: crate::text::one_line(&e.into_inner().to_string()),
+        }
+    })?;
+    Ok(only.customer_id)
+}
+
+/// The customer a command runs for: `--customer-id` if given, else the manifest's, else the
+/// default tenant. A `--customer-id` that contradicts the manifest's is refused with a
+/// message naming both and the manifest file.
+pub fn resolve_customer(
+    given: Option<&CustomerId>,
+    manifest: Option<&CustomerId>,
+    dir: &Path,
+) -> Result<CustomerId, String> {
+    match (given, manifest) {
+        (Some(g), Some(m)) if g != m => Err(format!(
+            "--customer-id: {g} contradicts customerId {m} in {}: this snapshot was collected for {m}; omit --customer-id or pass --customer-id {m}",
+            dir.join("manifest.json").display()
+        )),
+        (Some(g), _) => Ok(g.clone()),
+        (None, Some(m)) => Ok(m.clone()),
+        (None, None) => Ok(CustomerId::default_tenant()),
     }
 }

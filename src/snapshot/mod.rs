@@ -20,7 +20,10 @@ use crate::arn::{AccountId, Arn};
 use crate::policy::{Policy, PolicyError};
 
 pub use load::{load, load_in_memory};
-pub use manifest::{AccountManifest, MANIFEST_FORMAT, Manifest, PartManifest, Skipped};
+pub use manifest::{
+    AccountManifest, MANIFEST_FORMAT, Manifest, PartManifest, Skipped, manifest_customer,
+    resolve_customer,
+};
 pub use org::Organization;
 
 /// Index into [`Snapshot::policies`].

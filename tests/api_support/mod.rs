@@ -138,9 +138,23 @@ impl Server {
         query: &str,
         variables: serde_json::Value,
     ) -> (u16, serde_json::Value) {
+        self.graphql_in(None, key, query, variables).await
+    }
+
+    /// [`Server::graphql`] naming the customer (tenant) with `X-Pathhound-Customer`.
+    pub async fn graphql_in(
+        &self,
+        customer: Option<&str>,
+        key: Option<&str>,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let mut rb = reqwest::Client::new()
             .post(self.url("/graphql"))
             .json(&serde_json::json!({"query": query, "variables": variables}));
+        if let Some(c) = customer {
+            rb = rb.header("x-pathhound-customer", c);
+        }
         if let Some(k) = key {
             rb = rb.bearer_auth(k);
         }

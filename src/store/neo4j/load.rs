@@ -7,6 +7,10 @@
 //! Batches are parameterised `UNWIND $rows` statements bounded in rows and bytes, so no
 //! transaction comes near Neo4j's transaction memory limit. A failed load marks its snapshot
 //! `failed`; the next load deletes it.
+//!
+//! Every snapshot belongs to one customer (the tenant, [`LoadOptions::customer`]): a load
+//! switches only that customer's current snapshot and prunes only that customer's snapshots,
+//! so loads of other customers, in progress or complete, are never touched.
 
 use std::time::Instant;
 
@@ -21,6 +25,7 @@ use crate::graph::Node;
 use crate::store::memory::Inner;
 use crate::store::rows::{self, provenance};
 use crate::store::{MemoryStore, StoreError};
+use crate::tenant::CustomerId;
 
 const SCHEMA: &str = include_str!("../../../cypher/schema.cypher");
 const BEGIN: &str = include_str!("../../../cypher/load/snapshot-begin.cypher");
@@ -46,6 +51,8 @@ pub struct LoadOptions {
     pub keep: usize,
     /// Test hook: fail after this many relationship batches (a load that dies midway).
     pub fail_after_batches: Option<usize>,
+    /// The tenant the snapshot is loaded for (default: the default tenant).
+    pub customer: CustomerId,
 }
 
 impl Default for LoadOptions {
@@ -56,6 +63,7 @@ impl Default for LoadOptions {
             concurrency: 2,
             keep: 2,
             fail_after_batches: None,
+            customer: CustomerId::default_tenant(),
         }
     }
 }
@@ -65,6 +73,8 @@ impl Default for LoadOptions {
 #[serde(rename_all = "camelCase")]
 pub struct LoadReport {
     pub snapshot: String,
+    /// The tenant loaded into.
+    pub customer: CustomerId,
     pub nodes: usize,
     pub relationships: usize,
     pub batches: usize,
@@ -507,6 +517,7 @@ pub async fn load(
     let sid = new_snapshot_id(&info.analysis_time);
     let begin = query(BEGIN)
         .param("id", sid.clone())
+        .param("customer", opts.customer.as_str())
         .param("graphModel", super::GRAPH_MODEL)
         .param("analysisTime", info.analysis_time.clone())
         .param("source", info.source.clone())
@@ -553,6 +564,7 @@ pub async fn load(
         }) => {
             let commit = query(COMMIT)
                 .param("id", sid.clone())
+                .param("customer", opts.customer.as_str())
                 .param("nodes", nodes as i64)
                 .param("relationships", relationships as i64)
                 .param("actions", actions);
@@ -562,9 +574,10 @@ pub async fn load(
                     "snapshot {sid} vanished before it could become current (was it pruned by a concurrent load?)"
                 )));
             }
-            let pruned = prune(graph, opts.keep.max(1), &sid).await?;
+            let pruned = prune(graph, &opts.customer, opts.keep.max(1), &sid).await?;
             Ok(LoadReport {
                 snapshot: sid,
+                customer: opts.customer.clone(),
                 nodes,
                 relationships,
                 batches,
@@ -734,12 +747,19 @@ struct Prunable {
     id: String,
 }
 
-/// Deletes complete snapshots beyond the newest `keep` and every failed or abandoned load
-/// other than `loading`, in batches. Returns the ids deleted.
-pub async fn prune(graph: &Graph, keep: usize, loading: &str) -> Result<Vec<String>, StoreError> {
+/// Deletes `customer`'s complete snapshots beyond its newest `keep` and its failed or
+/// abandoned loads other than `loading`, in batches; other customers' snapshots are never
+/// touched. Returns the ids deleted.
+pub async fn prune(
+    graph: &Graph,
+    customer: &CustomerId,
+    keep: usize,
+    loading: &str,
+) -> Result<Vec<String>, StoreError> {
     let doomed: Vec<Prunable> = fetch(
         graph,
         query(PRUNABLE)
+            .param("customer", customer.as_str())
             .param("keep", keep as i64)
             .param("loading", loading.to_string()),
     )

@@ -7,6 +7,11 @@
 //! in Cypher: the store fetches the subgraph they need and runs the same Rust code on it.
 //! Each call pins the snapshot that is current when it starts, so a load switching snapshots
 //! mid-call cannot mix two of them.
+//!
+//! A store answers for one customer (tenant): the pinned snapshot is that customer's current
+//! one, and every query is parameterised by its id. Nodes and relationships of a snapshot are
+//! keyed by its id and relationships only join nodes of one snapshot, so no query reaches
+//! another customer's data.
 
 mod batch;
 pub mod load;
@@ -32,6 +37,7 @@ use crate::capability::catalogue;
 use crate::escalation::{AdminReason, EscEdge, Escalation, IndirectAdmins, PrincipalNames};
 use crate::graph::paths::PathRequest;
 use crate::snapshot::{PrincipalId, Warning};
+use crate::tenant::CustomerId;
 
 /// Version of the layout `pathhound load` writes (docs/graph-model.md), recorded on each
 /// snapshot: readers refuse a snapshot of another version rather than misread it. Bump it on
@@ -41,6 +47,7 @@ use crate::snapshot::{PrincipalId, Warning};
 pub(crate) const GRAPH_MODEL: i64 = 2;
 
 const CURRENT: &str = include_str!("../../../cypher/store/current.cypher");
+const CUSTOMERS: &str = include_str!("../../../cypher/store/customers.cypher");
 const PRINCIPAL_ACCESS: &str = include_str!("../../../cypher/store/principal-access.cypher");
 const RESOURCE_ACCESS: &str = include_str!("../../../cypher/store/resource-access.cypher");
 const SUMMARY_PRINCIPALS: &str = include_str!("../../../cypher/store/summary-principals.cypher");
@@ -66,10 +73,12 @@ pub struct Neo4jConfig {
     pub password: String,
 }
 
-/// The current snapshot in Neo4j, answering [`Store`] queries.
+/// One customer's current snapshot in Neo4j, answering [`Store`] queries. Clones share the
+/// connection pool.
 #[derive(Clone)]
 pub struct Neo4jStore {
     graph: Graph,
+    customer: CustomerId,
 }
 
 pub(crate) fn neo(e: neo4rs::Error) -> StoreError {
@@ -390,7 +399,41 @@ impl Neo4jStore {
             .build()
             .map_err(neo)?;
         let graph = Graph::connect(config).map_err(neo)?;
-        Ok(Neo4jStore { graph })
+        Ok(Neo4jStore {
+            graph,
+            customer: CustomerId::default_tenant(),
+        })
+    }
+
+    /// The same database (and connection pool) answering for customer `c`; no I/O.
+    pub fn for_customer(&self, c: &CustomerId) -> Neo4jStore {
+        Neo4jStore {
+            graph: self.graph.clone(),
+            customer: c.clone(),
+        }
+    }
+
+    /// The customer this store answers for.
+    pub fn customer(&self) -> &CustomerId {
+        &self.customer
+    }
+
+    /// The customers that have a current snapshot, sorted (one small query).
+    pub async fn customers(&self) -> Result<Vec<CustomerId>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            customer: String,
+        }
+        let rows: Vec<Row> = fetch(&self.graph, query(CUSTOMERS)).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(CustomerId::parse(&r.customer).map_err(|e| {
+                StoreError::Corrupt(format!("a snapshot's customer property: {e}"))
+            })?);
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     /// The driver's handle (the loader writes through it).
@@ -399,7 +442,11 @@ impl Neo4jStore {
     }
 
     async fn current(&self) -> Result<CurrentRow, StoreError> {
-        let mut v: Vec<CurrentRow> = fetch(&self.graph, query(CURRENT)).await?;
+        let mut v: Vec<CurrentRow> = fetch(
+            &self.graph,
+            query(CURRENT).param("customer", self.customer.as_str()),
+        )
+        .await?;
         let row = v.pop().ok_or(StoreError::NoSnapshot)?;
         if row.graph_model != Some(GRAPH_MODEL) {
             return Err(StoreError::Corrupt(format!(
@@ -412,7 +459,7 @@ impl Neo4jStore {
         Ok(row)
     }
 
-    /// The id of the current snapshot.
+    /// The id of this customer's current snapshot.
     pub async fn current_id(&self) -> Result<String, StoreError> {
         Ok(self.current().await?.id)
     }
@@ -884,6 +931,7 @@ impl Store for Neo4jStore {
             &self.graph,
             query(OVER_ACCESSIBLE)
                 .param("snapshot", sid)
+                .param("customer", self.customer.as_str())
                 .param("includeConditional", q.include_conditional)
                 .param("minHolders", q.min_count.max(1) as i64)
                 .param("limit", q.limit as i64)
@@ -920,6 +968,7 @@ impl Store for Neo4jStore {
             &self.graph,
             query(EXCESSIVE)
                 .param("snapshot", sid)
+                .param("customer", self.customer.as_str())
                 .param("includeConditional", q.include_conditional)
                 .param("minResources", q.min_count as i64)
                 .param("limit", q.limit as i64)
