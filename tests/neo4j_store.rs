@@ -857,8 +857,20 @@ async fn tenants_sharing_account_ids_and_arns_are_kept_apart() {
     .await
     .expect("A loads a third time");
     assert_eq!(ra3.pruned.len(), 2, "{:?}", ra3.pruned);
-    assert_eq!(snapshots_of(&a, ca).await, vec![ra3.snapshot]);
+    assert_eq!(snapshots_of(&a, ca).await, vec![ra3.snapshot.clone()]);
     assert_eq!(b.current_id().await.unwrap(), rb2.snapshot);
+
+    // loads of the two customers at the same time: each switches and prunes only its own
+    let keep1 = |c: &str| LoadOptions { keep: 1, ..opts(c) };
+    let (oa, ob) = (keep1(ca), keep1(cb));
+    let (ra4, rb3) = tokio::join!(load(a.graph(), &mem_a, &oa), load(b.graph(), &mem_b, &ob));
+    let (ra4, rb3) = (ra4.expect("A loads"), rb3.expect("B loads"));
+    assert_eq!(ra4.pruned, vec![ra3.snapshot]);
+    assert_eq!(rb3.pruned, vec![rb2.snapshot]);
+    assert_eq!(a.current_id().await.unwrap(), ra4.snapshot);
+    assert_eq!(b.current_id().await.unwrap(), rb3.snapshot);
+    assert_same(&mem_a, &a).await;
+    assert_same(&mem_b, &b).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -213,3 +213,50 @@ pub fn resolve_customer(
         (None, None) => Ok(CustomerId::default_tenant()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_customer_reads_only_the_customer() {
+        let dir = std::env::temp_dir().join(format!("pathhound-manifest-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(manifest_customer(&dir).unwrap(), None, "no manifest");
+        let m = dir.join("manifest.json");
+        std::fs::write(&m, r#"{"format": "pathhound-snapshot/1"}"#).unwrap();
+        assert_eq!(manifest_customer(&dir).unwrap(), None, "no customerId");
+        std::fs::write(&m, r#"{"customerId": "C123456", "accounts": []}"#).unwrap();
+        assert_eq!(
+            manifest_customer(&dir).unwrap(),
+            Some(CustomerId::parse("C123456").unwrap())
+        );
+        std::fs::write(&m, r#"{"customerId": "a/b"}"#).unwrap();
+        let e = manifest_customer(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("manifest.json") && e.contains("$.customerId") && e.contains("a/b"),
+            "{e}"
+        );
+        std::fs::remove_file(&m).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", &m).unwrap();
+        let e = manifest_customer(&dir).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+
+        let d = Path::new("/s");
+        let (c1, c2) = (
+            CustomerId::parse("C1").unwrap(),
+            CustomerId::parse("C2").unwrap(),
+        );
+        assert_eq!(resolve_customer(None, None, d).unwrap().as_str(), "default");
+        assert_eq!(resolve_customer(None, Some(&c1), d).unwrap(), c1);
+        assert_eq!(resolve_customer(Some(&c1), Some(&c1), d).unwrap(), c1);
+        assert_eq!(resolve_customer(Some(&c2), None, d).unwrap(), c2);
+        let e = resolve_customer(Some(&c2), Some(&c1), d).unwrap_err();
+        assert!(
+            e.contains("C2") && e.contains("C1") && e.contains("/s/manifest.json"),
+            "{e}"
+        );
+    }
+}

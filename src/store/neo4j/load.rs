@@ -102,10 +102,23 @@ pub fn type_cap(t: &str) -> Option<Capability> {
     Capability::ALL.into_iter().find(|c| cap_type(*c) == t)
 }
 
-/// Runs the schema statements (idempotent).
+/// Runs the schema statements (idempotent). Loads of different customers may run at once, so
+/// a statement that loses a race for the schema lock (a transient error) is run again.
 pub async fn ensure_schema(graph: &Graph) -> Result<(), StoreError> {
     for stmt in statements(SCHEMA) {
-        graph.run(query(&stmt)).await.map_err(neo)?;
+        let mut attempt = 1;
+        loop {
+            match graph.run(query(&stmt)).await {
+                Ok(()) => break,
+                Err(neo4rs::Error::Neo4j(e))
+                    if e.kind() == neo4rs::Neo4jErrorKind::Transient && attempt < ATTEMPTS =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(neo(e)),
+            }
+        }
     }
     Ok(())
 }
