@@ -105,31 +105,6 @@ fn customer(v: &str) -> Result<CustomerId, Usage> {
     CustomerId::parse(v).map_err(|e| Usage(e.to_string()))
 }
 
-/// The `customerId` a snapshot's manifest.json records, if any.
-fn manifest_customer(dir: &Path) -> Result<Option<CustomerId>, Usage> {
-    let f = dir.join("manifest.json");
-    let Ok(text) = std::fs::read_to_string(&f) else {
-        return Ok(None);
-    };
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        Usage(format!(
-            "{}: not JSON ({})",
-            f.display(),
-            pathhound::text::one_line(&e.to_string())
-        ))
-    })?;
-    match v.get("customerId") {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(c)) => CustomerId::parse(c)
-            .map(Some)
-            .map_err(|e| Usage(format!("{}: $.customerId: {e}", f.display()))),
-        Some(_) => Err(Usage(format!(
-            "{}: $.customerId: must be a string",
-            f.display()
-        ))),
-    }
-}
-
 /// Analyses one snapshot directory into a store.
 fn memory_store(dir: &Path) -> Result<Arc<dyn Store>, Usage> {
     let snap = pathhound::snapshot::load(dir).map_err(|e| Usage(e.to_string()))?;
@@ -173,10 +148,10 @@ async fn open_tenants(a: &ServeArgs) -> anyhow::Result<Result<Tenants, Usage>> {
                     let dir = PathBuf::from(v);
                     let c = match &flag {
                         Some(c) => c.clone(),
-                        None => match manifest_customer(&dir) {
+                        None => match pathhound::snapshot::manifest_customer(&dir) {
                             Ok(Some(c)) => c,
                             Ok(None) => CustomerId::default_tenant(),
-                            Err(u) => return Ok(Err(u)),
+                            Err(e) => return Ok(Err(Usage(e.to_string()))),
                         },
                     };
                     (c, dir)
