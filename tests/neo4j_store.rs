@@ -1311,25 +1311,7 @@ fn load_takes_the_tenant_from_the_manifest_and_refuses_another() {
     let tmp = TempDir::new("cli-tenant");
     // the seed example collected for customer t-manifest
     let dir = tmp.0.join("snap");
-    for e in std::fs::read_dir(seed_dir().join("snapshot")).unwrap() {
-        let e = e.unwrap();
-        std::fs::create_dir_all(dir.join(e.file_name())).unwrap();
-        std::fs::copy(
-            e.path().join("iam.json"),
-            dir.join(e.file_name()).join("iam.json"),
-        )
-        .unwrap();
-    }
-    std::fs::write(
-        dir.join("manifest.json"),
-        json!({
-            "format": "pathhound-snapshot/1", "tool": "pathhound test",
-            "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z",
-            "customerId": "t-manifest",
-        })
-        .to_string(),
-    )
-    .unwrap();
+    support::seed_snapshot_of_customer(&dir, "t-manifest");
     let pathhound = |args: &[&str]| {
         std::process::Command::new(bin)
             .args(args)

@@ -702,26 +702,7 @@ fn athena_ddl_file_is_generated_from_the_schema() {
 /// A copy of the seed example whose manifest.json names customer `customer`.
 fn snapshot_of_customer(t: &Tmp, customer: &str) -> PathBuf {
     let dir = t.0.join("snap");
-    let src = fixture("seed-example/snapshot");
-    for e in std::fs::read_dir(&src).unwrap() {
-        let e = e.unwrap();
-        std::fs::create_dir_all(dir.join(e.file_name())).unwrap();
-        std::fs::copy(
-            e.path().join("iam.json"),
-            dir.join(e.file_name()).join("iam.json"),
-        )
-        .unwrap();
-    }
-    std::fs::write(
-        dir.join("manifest.json"),
-        serde_json::json!({
-            "format": "pathhound-snapshot/1", "tool": "pathhound test",
-            "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z",
-            "customerId": customer,
-        })
-        .to_string(),
-    )
-    .unwrap();
+    support::seed_snapshot_of_customer(&dir, customer);
     dir
 }
 

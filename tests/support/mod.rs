@@ -137,3 +137,30 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The seed example's snapshot copied to `dir`, with a manifest naming `customer` (as
+/// `collect --customer-id` writes it).
+#[allow(dead_code)]
+pub fn seed_snapshot_of_customer(dir: &std::path::Path, customer: &str) {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/seed-example/snapshot");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        std::fs::create_dir_all(dir.join(e.file_name())).unwrap();
+        std::fs::copy(
+            e.path().join("iam.json"),
+            dir.join(e.file_name()).join("iam.json"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::json!({
+            "format": "pathhound-snapshot/1", "tool": "pathhound test",
+            "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z",
+            "customerId": customer,
+        })
+        .to_string(),
+    )
+    .unwrap();
+}
