@@ -72,11 +72,49 @@ fn user_error(field: &str, message: impl std::fmt::Display) -> async_graphql::Er
 /// Builds the schema with the configured limits. The store is per request (the caller's
 /// scoped view of its tenant): [`graphql_handler`] adds it to each request's data.
 pub fn build_schema(limits: &Limits) -> PathhoundSchema {
+    schema_with_depth(limits, limits.max_query_depth)
+}
+
+/// Depth allowed to a query that asks only for the schema (`__schema`, `__type`): GraphiQL's
+/// introspection nests type references 8 levels deep, and reads no data.
+pub const INTROSPECTION_DEPTH: usize = 20;
+
+/// The schema for introspection-only queries: [`build_schema`] with [`INTROSPECTION_DEPTH`].
+pub fn build_introspection_schema(limits: &Limits) -> PathhoundSchema {
+    schema_with_depth(limits, limits.max_query_depth.max(INTROSPECTION_DEPTH))
+}
+
+/// Whether every operation of a query selects only `__schema`, `__type` or `__typename`.
+pub fn introspection_only(query: &str) -> bool {
+    use async_graphql::parser::types::Selection;
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    let mut any = false;
+    for (_, o) in doc.operations.iter() {
+        for sel in &o.node.selection_set.node.items {
+            match &sel.node {
+                Selection::Field(f)
+                    if matches!(
+                        f.node.name.node.as_str(),
+                        "__schema" | "__type" | "__typename"
+                    ) =>
+                {
+                    any = true;
+                }
+                _ => return false,
+            }
+        }
+    }
+    any
+}
+
+fn schema_with_depth(limits: &Limits, depth: usize) -> PathhoundSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .extension(PerRequest {
             max_complexity: limits.max_query_complexity,
         })
-        .limit_depth(limits.max_query_depth)
+        .limit_depth(depth)
         .limit_recursive_depth(64)
         .finish()
 }
@@ -1710,7 +1748,12 @@ pub async fn graphql_handler(
         customer,
         limits: s.limits.clone(),
     });
-    let fut = s.schema.execute(req);
+    let schema = if introspection_only(&req.query) {
+        &s.introspection_schema
+    } else {
+        &s.schema
+    };
+    let fut = schema.execute(req);
     let r = match tokio::time::timeout(s.limits.timeout(), fut).await {
         Ok(resp) => {
             if resp.is_err() {

@@ -112,6 +112,8 @@ pub struct AppState {
     pub open_graphql: bool,
     pub limits: Limits,
     pub schema: graphql::PathhoundSchema,
+    /// The schema for queries that ask only for the schema (a higher depth limit).
+    pub introspection_schema: graphql::PathhoundSchema,
     pub metrics: metrics::Metrics,
     pub audit: audit::Audit,
     pub budgets: Arc<audit::Budgets>,
@@ -139,6 +141,7 @@ impl AppState {
             message: e.to_string(),
         })?;
         let schema = graphql::build_schema(&config.limits);
+        let introspection_schema = graphql::build_introspection_schema(&config.limits);
         Ok(AppState {
             tenants,
             live: std::sync::RwLock::new(Live {
@@ -148,6 +151,7 @@ impl AppState {
             open_graphql,
             limits: config.limits,
             schema,
+            introspection_schema,
             metrics: metrics::Metrics::default(),
             audit,
             budgets: Arc::new(audit::Budgets::default()),
