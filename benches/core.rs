@@ -125,6 +125,7 @@ fn main() {
             accounts: 10,
             principals_per_account: 100,
             seed: 1,
+            ..Default::default()
         };
         eprintln!(
             "generating {} (10 accounts x 100 principals)",
@@ -439,7 +440,9 @@ fn breakdown(g: &AccessGraph) -> Value {
             "usPerCall": per_call * 1e6, "cpuSecs": cpu}));
     }
     let (mut grants, mut permits, mut access_edges) = (0usize, 0usize, 0usize);
+    let mut lists = std::collections::HashSet::new();
     for e in g.graph.edge_weights() {
+        lists.insert(e.grants().as_ptr() as usize);
         grants += e.grants().len();
         permits += e.grants().iter().map(|g| g.permits.len()).sum::<usize>();
         if matches!(e, pathhound::graph::Edge::Access(_)) {
@@ -447,7 +450,7 @@ fn breakdown(g: &AccessGraph) -> Value {
         }
     }
     json!({"classes": out, "cpuSecsTotal": total, "grants": grants, "permits": permits,
-        "accessEdges": access_edges,
+        "accessEdges": access_edges, "grantLists": lists.len(),
         "sizeOfGrant": std::mem::size_of::<pathhound::analyse::Grant>(),
         "sizeOfProvenance": std::mem::size_of::<pathhound::policy::Provenance>()})
 }
@@ -788,10 +791,11 @@ fn print_report(results: &[(PathBuf, Measured)], o: &Options) {
             .unwrap_or(0);
         println!();
         println!(
-            "Edges hold {} grants with {} provenance records ({} `Access` edges); size_of Grant {} B, Provenance {} B; peak RSS after build / edges = {} B per edge.",
+            "Edges hold {} grants with {} provenance records ({} `Access` edges), in {} distinct (interned) grant lists; size_of Grant {} B, Provenance {} B; peak RSS after build / edges = {} B per edge.",
             num(Some(b), "grants"),
             num(Some(b), "permits"),
             num(Some(b), "accessEdges"),
+            num(Some(b), "grantLists"),
             num(Some(b), "sizeOfGrant"),
             num(Some(b), "sizeOfProvenance"),
             rss.checked_div(edges).unwrap_or(0)

@@ -71,7 +71,8 @@ enum Cmd {
         capability: Option<String>,
     },
     /// Admins and indirect admins: every principal with a path (role assumption and
-    /// privilege-escalation primitives) to an admin, all simple paths, shortest first.
+    /// privilege-escalation primitives) to an admin, with its distance, shortest paths, number
+    /// of simple paths and first hops; all simple paths, shortest first, with --all-paths.
     IndirectAdmins {
         #[arg(long)]
         snapshot: PathBuf,
@@ -81,9 +82,17 @@ enum Cmd {
         /// Longest path, in edges.
         #[arg(long, default_value_t = 10)]
         max_hops: usize,
-        /// Paths reported per principal at most.
-        #[arg(long, default_value_t = 1000)]
-        max_paths: usize,
+        /// Paths reported per principal at most [default: 10 shortest paths; 1000 paths with
+        /// --all-paths].
+        #[arg(long)]
+        max_paths: Option<usize>,
+        /// Simple paths counted per principal before the count is reported as a lower bound.
+        #[arg(long, default_value_t = pathhound::escalation::DEFAULT_COUNT_LIMIT)]
+        count_limit: usize,
+        /// List every simple path (streamed, in the former output format) instead of the
+        /// summary.
+        #[arg(long)]
+        all_paths: bool,
     },
     /// Principal access summary: principal, service, capability, resource.
     Summary {
@@ -103,6 +112,13 @@ enum Cmd {
         /// Seed of the generator: same arguments, byte-identical files.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The last K accounts are large accounts: roles stamped from one template, a deep
+        /// assume chain, wide fan-in trusts.
+        #[arg(long, default_value_t = 0)]
+        large_accounts: usize,
+        /// Principals of each large account.
+        #[arg(long, default_value_t = 2000)]
+        large_principals: usize,
         /// Output directory; must not exist or be empty.
         #[arg(long)]
         out: PathBuf,
@@ -133,11 +149,15 @@ pub(crate) struct Usage(pub(crate) String);
 mod cli;
 
 fn load_graph(dir: &Path) -> Result<AccessGraph, Usage> {
+    Ok(AccessGraph::build(Arc::new(load_snapshot(dir)?)))
+}
+
+fn load_snapshot(dir: &Path) -> Result<snapshot::Snapshot, Usage> {
     let snap = snapshot::load(dir).map_err(|e| Usage(e.to_string()))?;
     for w in &snap.warnings {
         eprintln!("warning: {w}");
     }
-    Ok(AccessGraph::build(Arc::new(snap)))
+    Ok(snap)
 }
 
 fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
@@ -252,6 +272,8 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
             account,
             max_hops,
             max_paths,
+            count_limit,
+            all_paths,
         } => {
             let account = match account
                 .as_deref()
@@ -264,14 +286,32 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
             if !(1..=50).contains(&max_hops) {
                 return Ok(Err(Usage("--max-hops: must be from 1 to 50".into())));
             }
-            let g = match load_graph(&snapshot) {
-                Ok(g) => g,
+            // Only who can assume which role: the rest of the access graph is not read.
+            let g = match load_snapshot(&snapshot) {
+                Ok(s) => AccessGraph::build_for_escalation(Arc::new(s)),
                 Err(u) => return Ok(Err(u)),
             };
             let esc = pathhound::escalation::Escalation::analyse(&g);
-            let res =
-                esc.indirect_admins(g.snapshot(), account.as_ref(), max_hops, max_paths.max(1));
-            outln!(out, "{}", serde_json::to_string_pretty(&res)?);
+            let mut q = pathhound::escalation::IndirectQuery::summary(
+                account,
+                max_hops,
+                max_paths
+                    .unwrap_or(if all_paths { 1000 } else { 10 })
+                    .max(1),
+            );
+            q.count_limit = count_limit.max(1);
+            if all_paths {
+                // Streamed: a big account has hundreds of thousands of paths.
+                if let Err(e) = esc.write_all_paths(g.snapshot(), &q, &mut out) {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        return Ok(Ok(()));
+                    }
+                    return Err(e.into());
+                }
+            } else {
+                let res = esc.indirect_admins(g.snapshot(), &q);
+                outln!(out, "{}", serde_json::to_string_pretty(&res)?);
+            }
         }
         Cmd::Summary { snapshot, format } => {
             let g = match load_graph(&snapshot) {
@@ -324,12 +364,16 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
             accounts,
             principals_per_account,
             seed,
+            large_accounts,
+            large_principals,
             out: dir,
         } => {
             let spec = pathhound::synth::OrgSpec {
                 accounts,
                 principals_per_account,
                 seed,
+                large_accounts,
+                large_principals,
             };
             let stats = match pathhound::synth::generate(&spec, &dir) {
                 Ok(s) => s,

@@ -22,6 +22,13 @@
 //! - cross-account roles (`xacct-NNN`) trust a cross-account role of the next account, so trust
 //!   forms a cycle through every account, plus chains to EC2 roles and users of random accounts.
 //!
+//! - large accounts (`--large-accounts K`, the last K accounts, `--large-principals N` each):
+//!   after the ten fixed principals, a chain of twelve roles `chain-NNN` each trusting the
+//!   previous (the first trusting a developer, the last holding `AdministratorAccess`), then
+//!   about half the principals are `svc/svc-NNNN` roles stamped from one template (the same
+//!   inline policy, trusting ECS tasks), about 1% `shared-NNNN` roles whose trust names 200
+//!   principals of the account (wide fan-in), and the rest drawn as in any account.
+//!
 //! Files are written one at a time; only one account's IAM data is in memory at once.
 
 use std::collections::BTreeMap;
@@ -69,12 +76,22 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SynthError + '_ {
 }
 
 /// What to generate.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrgSpec {
     pub accounts: usize,
     pub principals_per_account: usize,
     pub seed: u64,
+    /// The last this many accounts are large accounts (see the module documentation).
+    pub large_accounts: usize,
+    /// Principals of each large account.
+    pub large_principals: usize,
 }
+
+/// Roles of the assume chain of a large account.
+pub const CHAIN_DEPTH: usize = 12;
+
+/// Principals a fan-in role of a large account trusts.
+pub const FAN_IN: usize = 200;
 
 impl OrgSpec {
     pub fn validate(&self) -> Result<(), SynthError> {
@@ -96,7 +113,41 @@ impl OrgSpec {
                 ),
             });
         }
+        if self.large_accounts > self.accounts {
+            return Err(SynthError::Argument {
+                flag: "--large-accounts",
+                message: format!(
+                    "{} is more than --accounts ({}): must be from 0 to the number of accounts",
+                    self.large_accounts, self.accounts
+                ),
+            });
+        }
+        let least = FIXED.len() + CHAIN_DEPTH;
+        if self.large_accounts > 0
+            && !(least..=MAX_PRINCIPALS_PER_ACCOUNT).contains(&self.large_principals)
+        {
+            return Err(SynthError::Argument {
+                flag: "--large-principals",
+                message: format!(
+                    "{} is out of range: must be an integer from {least} to {MAX_PRINCIPALS_PER_ACCOUNT}",
+                    self.large_principals
+                ),
+            });
+        }
         Ok(())
+    }
+
+    fn is_large(&self, i: usize) -> bool {
+        i + self.large_accounts >= self.accounts
+    }
+
+    /// Principals of account `i`.
+    pub fn principals_of(&self, i: usize) -> usize {
+        if self.is_large(i) {
+            self.large_principals
+        } else {
+            self.principals_per_account
+        }
     }
 }
 
@@ -196,6 +247,12 @@ enum Kind {
     AuditRole,
     OpsUser,
     AdminRole,
+    /// Large accounts: a link of the deep assume chain.
+    ChainRole,
+    /// Large accounts: a role stamped from the one template.
+    StampedRole,
+    /// Large accounts: a role whose trust names many principals.
+    FanInRole,
 }
 
 /// Principals 0..10 of every account, in order.
@@ -245,6 +302,9 @@ impl Kind {
             Kind::AuditRole => "audit",
             Kind::OpsUser => "ops",
             Kind::AdminRole => "admin-role",
+            Kind::ChainRole => "chain",
+            Kind::StampedRole => return format!("svc-{j:04}"),
+            Kind::FanInRole => return format!("shared-{j:04}"),
         };
         format!("{prefix}-{j:03}")
     }
@@ -252,6 +312,7 @@ impl Kind {
         match self {
             Kind::LambdaRole => "/service-role/",
             Kind::AppRole => "/app/",
+            Kind::StampedRole => "/svc/",
             _ => "/",
         }
     }
@@ -297,16 +358,20 @@ const HEX: &[u8] = b"0123456789abcdef";
 impl Plan {
     fn new(spec: &OrgSpec) -> Plan {
         let n = spec.accounts;
-        let m = spec.principals_per_account;
         let mut kinds = Vec::with_capacity(n);
         let mut placement = Vec::with_capacity(n);
         let mut shared = Vec::with_capacity(n);
         for i in 0..n {
             let mut rng = stream(spec.seed, PLAN, i as u64);
+            let m = spec.principals_of(i);
+            let large = spec.is_large(i);
             let mut ks = Vec::with_capacity(m);
             for j in 0..m {
                 ks.push(match FIXED.get(j) {
                     Some(k) => *k,
+                    None if large && j < FIXED.len() + CHAIN_DEPTH => Kind::ChainRole,
+                    None if large && rng.percent(50) => Kind::StampedRole,
+                    None if large && rng.percent(2) => Kind::FanInRole,
                     None => {
                         let mut r = rng.below(100);
                         let mut chosen = Kind::DevUser;
@@ -1170,6 +1235,46 @@ fn write_account(plan: &Plan, i: usize, o: &mut Out<'_>) -> Result<(), SynthErro
                     None,
                 )])
             }
+            Kind::ChainRole => {
+                let last = plan.kinds[i].get(j + 1) != Some(&Kind::ChainRole);
+                att.push(managed.attach(if last { ADMIN } else { READONLY }));
+                inl.push(inline(
+                    "assume-chain",
+                    vec![assume(format!("arn:aws:iam::{a}:role/chain-*"))],
+                ));
+                let from = if plan.kinds[i][j - 1] == Kind::ChainRole {
+                    j - 1
+                } else {
+                    plan.pick_of(&mut rng, i, Kind::DevUser)
+                };
+                doc(vec![trust(
+                    json!({"AWS": plan.principal_arn(i, from)}),
+                    None,
+                )])
+            }
+            Kind::StampedRole => {
+                inl.push(inline(
+                    "service-template",
+                    vec![json!({"Sid": "Service", "Effect": "Allow",
+                        "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:GetItem", "dynamodb:PutItem"],
+                        "Resource": [format!("arn:aws:sqs:{REGION}:{a}:svc-*"), format!("arn:aws:logs:{REGION}:{a}:*"), format!("arn:aws:dynamodb:{REGION}:{a}:table/svc-*")]})],
+                ));
+                doc(vec![trust(
+                    json!({"Service": "ecs-tasks.amazonaws.com"}),
+                    None,
+                )])
+            }
+            Kind::FanInRole => {
+                att.push(managed.attach(POWER));
+                let m = plan.kinds[i].len();
+                let mut named: Vec<String> = (0..FAN_IN)
+                    .map(|_| plan.principal_arn(i, rng.below(m as u64) as usize))
+                    .filter(|x| *x != arn)
+                    .collect();
+                named.sort();
+                named.dedup();
+                doc(vec![trust(json!({"AWS": named}), None)])
+            }
             Kind::AdminUser | Kind::DevUser | Kind::OpsUser => continue,
         };
         let mut r = json!({
@@ -1392,8 +1497,20 @@ mod tests {
                 accounts: a,
                 principals_per_account: m,
                 seed: 1,
+                large_accounts: 0,
+                large_principals: 0,
             };
             assert!(s.validate().is_err_and(|e| e.is_usage()));
+        }
+        for (k, n) in [(3, 100), (1, 21), (1, MAX_PRINCIPALS_PER_ACCOUNT + 1)] {
+            let s = OrgSpec {
+                accounts: 2,
+                principals_per_account: 10,
+                seed: 1,
+                large_accounts: k,
+                large_principals: n,
+            };
+            assert!(s.validate().is_err_and(|e| e.is_usage()), "{k} {n}");
         }
     }
 }

@@ -203,6 +203,7 @@ fn nested_args(key: &str) -> Option<&'static str> {
             "service: \"S3\", principalAccessCapabilities: [READ_DATA, WRITE_DATA], maxAccessPathNodes: 5, includeEscalationEdges: true"
         }
         "Principal.adminPaths" => "maxHops: 6, maxPaths: 3",
+        "Principal.adminPathPage" => "maxHops: 6, first: 3",
         _ => return None,
     })
 }

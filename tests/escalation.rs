@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use pathhound::escalation::Escalation;
+use pathhound::escalation::{Escalation, IndirectQuery};
 use pathhound::graph::AccessGraph;
 use serde_json::Value;
 
@@ -20,9 +20,18 @@ fn check(case: &str) {
     let snap =
         pathhound::snapshot::load(&dir.join("snapshot")).unwrap_or_else(|e| panic!("{case}: {e}"));
     assert!(snap.warnings.is_empty(), "{case}: {:?}", snap.warnings);
-    let g = AccessGraph::build(Arc::new(snap));
+    let snap = Arc::new(snap);
+    let g = AccessGraph::build(snap.clone());
     let esc = Escalation::analyse(&g);
-    let res = esc.indirect_admins(g.snapshot(), None, 10, 100);
+    same_escalation(
+        &esc,
+        &Escalation::analyse(&AccessGraph::build_for_escalation(snap)),
+        case,
+    );
+    let res = esc.indirect_admins(
+        g.snapshot(),
+        &IndirectQuery::summary(None, 10, 100).with_all_paths(),
+    );
     let v = serde_json::to_value(&res).unwrap();
     let attacker = expected["attacker"].as_str().unwrap();
     let entry = res.indirect_admins.iter().find(|e| e.principal == attacker);
@@ -70,6 +79,85 @@ fn check(case: &str) {
         lens.windows(2).all(|w| w[0] <= w[1]),
         "{case}: paths not shortest first"
     );
+}
+
+/// The escalation of the assume-only graph (`indirect-admins`) is the full graph's.
+fn same_escalation(full: &Escalation, lean: &Escalation, what: &str) {
+    let view = |e: &Escalation| {
+        let admins: Vec<String> = e
+            .admins
+            .iter()
+            .map(|(p, a)| format!("{p:?} {}", serde_json::to_string(a).unwrap()))
+            .collect();
+        let edges: Vec<String> = e
+            .edges
+            .iter()
+            .map(|x| {
+                format!(
+                    "{:?}->{:?} {}",
+                    x.from,
+                    x.to,
+                    serde_json::to_string(x).unwrap()
+                )
+            })
+            .collect();
+        (admins, edges)
+    };
+    let (fa, fe) = view(full);
+    let (la, le) = view(lean);
+    assert_eq!(fa, la, "{what}: admins");
+    assert_eq!(fe.len(), le.len(), "{what}: edge count");
+    for (x, y) in fe.iter().zip(&le) {
+        assert_eq!(x, y, "{what}: edges");
+    }
+}
+
+#[test]
+fn the_assume_only_graph_gives_the_full_graphs_escalation() {
+    // The demo organization, and a synthetic one with a large account (template roles, a
+    // deep assume chain, fan-in trusts).
+    let demo = pathhound::demo::snapshot().unwrap();
+    let demo = Arc::new(demo);
+    same_escalation(
+        &Escalation::analyse(&AccessGraph::build(demo.clone())),
+        &Escalation::analyse(&AccessGraph::build_for_escalation(demo)),
+        "demo",
+    );
+    let dir = std::env::temp_dir().join(format!("pathhound-esc-lean-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spec = pathhound::synth::OrgSpec {
+        accounts: 3,
+        principals_per_account: 40,
+        seed: 7,
+        large_accounts: 1,
+        large_principals: 300,
+    };
+    pathhound::synth::generate(&spec, &dir).unwrap();
+    let snap = Arc::new(pathhound::snapshot::load(&dir).unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    let full = Escalation::analyse(&AccessGraph::build(snap.clone()));
+    assert!(full.edges.len() > 1_000, "{} edges", full.edges.len());
+    same_escalation(
+        &full,
+        &Escalation::analyse(&AccessGraph::build_for_escalation(snap.clone())),
+        "gen-org 3x40+1x300",
+    );
+    // The large account's chain: each link assumes the next, the last is an admin.
+    let last = snap
+        .find_principal("arn:aws:iam::100000000002:role/chain-021")
+        .expect("the chain's last role");
+    assert!(full.admins.contains_key(&last));
+    let q = IndirectQuery::summary(None, 20, 10);
+    let res = full.indirect_admins(&snap, &q);
+    for (k, name) in (10..21).rev().enumerate() {
+        let arn = format!("arn:aws:iam::100000000002:role/chain-{name:03}");
+        let ia = res
+            .indirect_admins
+            .iter()
+            .find(|i| i.principal == arn)
+            .unwrap_or_else(|| panic!("{arn} is not an indirect admin"));
+        assert!(ia.distance <= k + 1, "{arn}: distance {}", ia.distance);
+    }
 }
 
 macro_rules! cases {

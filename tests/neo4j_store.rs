@@ -22,6 +22,7 @@ use neo4rs::query;
 use pathhound::arn::AccountId;
 use pathhound::cancel::Cancel;
 use pathhound::capability::{Capability, access_surface};
+use pathhound::escalation::IndirectQuery;
 use pathhound::graph::AccessGraph;
 use pathhound::graph::paths::PathRequest;
 use pathhound::snapshot::PrincipalKind;
@@ -93,6 +94,7 @@ fn generated_org(tmp: &TempDir) -> PathBuf {
             accounts: 4,
             principals_per_account: 50,
             seed: 7,
+            ..Default::default()
         },
         &dir,
     )
@@ -470,11 +472,17 @@ async fn assert_same(mem: &MemoryStore, neo: &Neo4jStore) -> usize {
     for a in &accounts {
         for (hops, cap) in [(10, 1000), (2, 3)] {
             let x = mem
-                .indirect_admins(a.as_ref(), hops, cap, &Cancel::never())
+                .indirect_admins(
+                    &IndirectQuery::summary(a.clone(), hops, cap).with_all_paths(),
+                    &Cancel::never(),
+                )
                 .await
                 .unwrap();
             let y = neo
-                .indirect_admins(a.as_ref(), hops, cap, &Cancel::never())
+                .indirect_admins(
+                    &IndirectQuery::summary(a.clone(), hops, cap).with_all_paths(),
+                    &Cancel::never(),
+                )
                 .await
                 .unwrap();
             assert_eq!(
@@ -1144,12 +1152,12 @@ async fn the_browser_query_files_run_with_their_params_and_agree_with_the_store(
             .collect();
         let a = account.map(|a| AccountId::parse(a).unwrap());
         let want: BTreeMap<String, i64> = org
-            .indirect_admins(a.as_ref(), 10, 100_000, &Cancel::never())
+            .indirect_admins(&IndirectQuery::summary(a.clone(), 10, 1), &Cancel::never())
             .await
             .unwrap()
             .indirect_admins
             .into_iter()
-            .map(|i| (i.principal, i.paths[0].len() as i64))
+            .map(|i| (i.principal, i.distance as i64))
             .collect();
         assert!(!want.is_empty());
         assert_eq!(got, want, "indirect admins of {account:?}");

@@ -115,6 +115,7 @@ fn loaded(tag: &str) -> (Tmp, AccessGraph) {
         accounts: 3,
         principals_per_account: 10,
         seed: 1,
+        ..Default::default()
     };
     let stats = generate(&spec, t.path()).expect("generated");
     assert_eq!((stats.accounts, stats.users + stats.roles), (3, 30));
@@ -276,6 +277,7 @@ fn shared_service_grants_equal_fresh_ones() {
         accounts: 2,
         principals_per_account: 40,
         seed: 3,
+        ..Default::default()
     };
     generate(&spec, t.path()).expect("generated");
     let snap = pathhound::snapshot::load(t.path()).expect("synthetic snapshot loads");
@@ -337,4 +339,86 @@ fn bad_arguments_exit_2_with_one_line() {
     let file = t.path().join("organization/roots.json");
     let o = small("1", &file);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn large_accounts_have_template_roles_a_deep_chain_and_fan_in_trusts() {
+    let (a, b) = (Tmp::new("large-a"), Tmp::new("large-b"));
+    let args = [
+        "--accounts",
+        "3",
+        "--principals-per-account",
+        "20",
+        "--large-accounts",
+        "1",
+        "--large-principals",
+        "400",
+        "--seed",
+        "5",
+    ];
+    for t in [&a, &b] {
+        let out = gen_org(&args, t.path());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(
+        tree(a.path()) == tree(b.path()),
+        "same arguments, different files"
+    );
+    let snap = pathhound::snapshot::load(a.path()).expect("loads");
+    assert!(snap.warnings.is_empty(), "{:?}", snap.warnings);
+    let big = account_id(2);
+    let in_big: Vec<String> = snap
+        .principal_ids()
+        .map(|p| snap.principal(p))
+        .filter(|p| p.account.as_str() == big)
+        .map(|p| p.arn.as_str().to_string())
+        .collect();
+    assert_eq!(in_big.len(), 400);
+    let stamped = in_big
+        .iter()
+        .filter(|p| p.contains(":role/svc/svc-"))
+        .count();
+    let fan_in = in_big
+        .iter()
+        .filter(|p| p.contains(":role/shared-"))
+        .count();
+    assert!((120..=260).contains(&stamped), "{stamped} template roles");
+    assert!(fan_in >= 1, "no fan-in role");
+    // Each chain link trusts the one before it; the last one is an admin.
+    let g = AccessGraph::build(Arc::new(snap));
+    let esc = g.escalation();
+    let snap = g.snapshot();
+    let id = |name: &str| {
+        snap.find_principal(&format!("arn:aws:iam::{big}:role/{name}"))
+            .unwrap_or_else(|| panic!("{name} is missing"))
+    };
+    assert!(esc.admins.contains_key(&id("chain-021")));
+    for j in 11..22 {
+        let (from, to) = (
+            id(&format!("chain-{:03}", j - 1)),
+            id(&format!("chain-{j:03}")),
+        );
+        assert!(
+            esc.edges
+                .iter()
+                .any(|e| e.from == from && e.to == to && e.via == "AssumeRole"),
+            "chain-{:03} cannot assume chain-{j:03}",
+            j - 1
+        );
+    }
+    let shared = in_big
+        .iter()
+        .find(|p| p.contains(":role/shared-"))
+        .map(|p| snap.find_principal(p).expect("found"))
+        .expect("a fan-in role");
+    let fan = esc
+        .edges
+        .iter()
+        .filter(|e| e.to == shared && e.via == "AssumeRole")
+        .count();
+    assert!(fan >= 50, "{fan} principals can assume the fan-in role");
 }

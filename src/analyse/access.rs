@@ -19,7 +19,7 @@ use crate::policy::{Decision, Outcome, Provenance, Target};
 use crate::snapshot::{PrincipalId, ResourceId, ResourceKind};
 
 /// One capability a principal holds on a resource (or service-wide) through one service.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Grant {
     /// Service prefix (`s3`, `sts`).

@@ -606,17 +606,43 @@ impl Principal {
         let s = ctx(c)?;
         check_range("maxHops", max_hops, 1, 20)?;
         check_range("maxPaths", max_paths, 1, 1000)?;
-        let all = s
+        let p = s
             .store
-            .indirect_admins(None, max_hops, max_paths, &cancel_of(c))
+            .admin_paths(
+                &self.arn,
+                max_hops,
+                &PageRequest {
+                    limit: max_paths,
+                    after: None,
+                },
+                &cancel_of(c),
+            )
             .await
             .map_err(gql_error)?;
-        Ok(all
-            .indirect_admins
-            .into_iter()
-            .find(|i| i.principal == self.arn)
-            .map(|i| i.paths.into_iter().map(EscalationPath::from).collect())
-            .unwrap_or_default())
+        Ok(p.items.into_iter().map(EscalationPath::from).collect())
+    }
+    /// Its paths to admins one page at a time, shortest first (in canonical order within one
+    /// length), for principals with more paths than one answer should hold. Costs `first`
+    /// times its selection in the query complexity.
+    #[graphql(complexity = "cost(first.max(1) as usize, child_complexity)")]
+    async fn admin_path_page(
+        &self,
+        c: &Context<'_>,
+        #[graphql(default = 10)] max_hops: usize,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> GResult<EscalationPathConnection> {
+        let s = ctx(c)?;
+        check_range("maxHops", max_hops, 1, 20)?;
+        let p = s
+            .store
+            .admin_paths(&self.arn, max_hops, &page(s, first, after)?, &cancel_of(c))
+            .await
+            .map_err(gql_error)?;
+        Ok(EscalationPathConnection {
+            nodes: p.items.into_iter().map(EscalationPath::from).collect(),
+            page_info: page_info(p.next),
+        })
     }
 }
 
@@ -870,8 +896,39 @@ impl From<Vec<crate::escalation::PathStep>> for EscalationPath {
 #[derive(SimpleObject)]
 pub struct IndirectAdmin {
     pub principal: String,
+    /// Edges of its shortest path to an admin.
+    pub distance: usize,
+    /// Distinct simple paths to an admin of at most `maxHops` edges (counted up to
+    /// `countLimit`).
+    pub path_count: u64,
+    /// The count stopped at `countLimit`: there are at least `pathCount`.
+    pub path_count_is_lower_bound: bool,
+    /// Its shortest paths, at most `maxPaths`.
+    pub shortest_paths: Vec<EscalationPath>,
+    pub shortest_paths_capped: bool,
+    /// Its out-edges that start a path to an admin.
+    pub first_hops: Vec<FirstHop>,
+    /// All its simple paths, shortest first, at most `maxPaths` (computed only when selected;
+    /// `Principal.adminPathPage` pages through them).
     pub paths: Vec<EscalationPath>,
     pub paths_capped: bool,
+}
+
+/// One way out of an indirect admin towards an admin.
+#[derive(SimpleObject)]
+pub struct FirstHop {
+    pub to: String,
+    pub via: String,
+    pub conditional: bool,
+    /// Edges of the shortest path to an admin that starts with this hop.
+    pub hops: usize,
+}
+
+/// A page of paths to admins.
+#[derive(SimpleObject)]
+pub struct EscalationPathConnection {
+    pub nodes: Vec<EscalationPath>,
+    pub page_info: PageInfo,
 }
 
 /// Admins and indirect admins.
@@ -1454,8 +1511,10 @@ impl QueryRoot {
     }
 
     /// Admins (of `accountId`, if given) and every principal with a path to one through role
-    /// assumption and privilege-escalation primitives, shortest paths first. Costs `maxPaths`
-    /// times its selection in the query complexity.
+    /// assumption and privilege-escalation primitives: its distance, shortest paths, number of
+    /// simple paths (counted up to `countLimit`) and first hops, and, only when `paths` is
+    /// selected, all its simple paths. Costs `maxPaths` times its selection in the query
+    /// complexity.
     #[graphql(complexity = "cost(max_paths.clamp(1, 1000), child_complexity)")]
     async fn indirect_admins(
         &self,
@@ -1463,15 +1522,24 @@ impl QueryRoot {
         account_id: Option<String>,
         #[graphql(default = 10)] max_hops: usize,
         #[graphql(default = 100)] max_paths: usize,
+        #[graphql(default = 1000)] count_limit: usize,
     ) -> GResult<IndirectAdmins> {
         check_range("maxHops", max_hops, 1, 20)?;
         check_range("maxPaths", max_paths, 1, 1000)?;
+        check_range("countLimit", count_limit, 1, 100_000)?;
         let a = account("accountId", &account_id)?;
+        let each = c.look_ahead().field("indirectAdmins");
+        let mut q = crate::escalation::IndirectQuery::summary(a, max_hops, max_paths);
+        q.count_limit = count_limit;
+        q.all_paths = each.field("paths").exists() || each.field("pathsCapped").exists();
         let r = ctx(c)?
             .store
-            .indirect_admins(a.as_ref(), max_hops, max_paths, &cancel_of(c))
+            .indirect_admins(&q, &cancel_of(c))
             .await
             .map_err(gql_error)?;
+        let paths = |v: Vec<Vec<crate::escalation::PathStep>>| -> Vec<EscalationPath> {
+            v.into_iter().map(EscalationPath::from).collect()
+        };
         Ok(IndirectAdmins {
             admins: r.admins,
             indirect_admins: r
@@ -1479,8 +1547,23 @@ impl QueryRoot {
                 .into_iter()
                 .map(|i| IndirectAdmin {
                     principal: i.principal,
+                    distance: i.distance,
+                    path_count: i.path_count,
+                    path_count_is_lower_bound: i.path_count_is_lower_bound,
+                    shortest_paths: paths(i.shortest_paths),
+                    shortest_paths_capped: i.shortest_paths_capped,
+                    first_hops: i
+                        .first_hops
+                        .into_iter()
+                        .map(|h| FirstHop {
+                            to: h.to,
+                            via: h.via,
+                            conditional: h.conditional,
+                            hops: h.hops,
+                        })
+                        .collect(),
                     paths_capped: i.paths_capped,
-                    paths: i.paths.into_iter().map(EscalationPath::from).collect(),
+                    paths: paths(i.paths),
                 })
                 .collect(),
         })

@@ -260,7 +260,10 @@ mod tests {
     fn two_escalations_lead_to_admins() {
         let g = graph();
         let esc = g.escalation();
-        let res = esc.indirect_admins(g.snapshot(), None, 10, 100);
+        let res = esc.indirect_admins(
+            g.snapshot(),
+            &crate::escalation::IndirectQuery::summary(None, 10, 100).with_all_paths(),
+        );
         let find = |p: &str| {
             res.indirect_admins
                 .iter()

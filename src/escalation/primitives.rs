@@ -201,8 +201,46 @@ pub static HIJACK_RECIPES: &[HijackRecipe] = &[
 ];
 
 impl Asker<'_> {
+    /// Whether the caller's identity policies can allow `action` at all (always true with
+    /// extra identity policies, whose statements the filter does not see). The actions asked
+    /// here on IAM principals, or on no resource, need an identity allow: no resource policy
+    /// governs them.
+    pub(crate) fn may(&self, action: &str) -> bool {
+        !self.ov.extra_identity.is_empty() || self.auth.identity_may_allow(self.p, action)
+    }
+
+    /// [`Asker::ask`] when the identity may allow `action` (lower case), else a denial.
+    fn ask_if(
+        &self,
+        action: &str,
+        r: Option<crate::snapshot::ResourceId>,
+        target: Target<'_>,
+        extra: &[(&str, &str)],
+    ) -> crate::policy::Decision {
+        if self.may(action) {
+            self.ask(action, r, target, extra)
+        } else {
+            crate::policy::Decision::denied(crate::policy::DenyReason::NoAllow)
+        }
+    }
+
+    /// [`Asker::any_resource_uncached`], memoized per action (the answer does not depend on
+    /// the target).
+    fn any_resource(&self, action: &'static str) -> crate::policy::Decision {
+        if let Some(d) = self.memo.borrow().get(action) {
+            return d.clone();
+        }
+        let d = if self.may(&action.to_ascii_lowercase()) {
+            self.any_resource_uncached(action)
+        } else {
+            crate::policy::Decision::denied(crate::policy::DenyReason::NoAllow)
+        };
+        self.memo.borrow_mut().insert(action, d.clone());
+        d
+    }
+
     /// A service action on any resource of its type in the caller's account.
-    fn any_resource(&self, action: &str) -> crate::policy::Decision {
+    fn any_resource_uncached(&self, action: &str) -> crate::policy::Decision {
         let snap = self.auth.snapshot();
         let pr = snap.principal(self.p);
         let cat = catalogue();
@@ -273,11 +311,11 @@ fn rewrite(a: &Asker<'_>, snap: &Snapshot, t: PrincipalId) -> (Need, String) {
         PrincipalKind::Role => ("iam:PutRolePolicy", "iam:AttachRolePolicy"),
     };
     consider(
-        Need::yes().and(&a.ask(&put.to_ascii_lowercase(), rid, Target::Exact(own), &[])),
+        Need::yes().and(&a.ask_if(&put.to_ascii_lowercase(), rid, Target::Exact(own), &[])),
         put.into(),
     );
     consider(
-        Need::yes().and(&a.ask(
+        Need::yes().and(&a.ask_if(
             &attach.to_ascii_lowercase(),
             rid,
             Target::Exact(own),
@@ -288,11 +326,11 @@ fn rewrite(a: &Asker<'_>, snap: &Snapshot, t: PrincipalId) -> (Need, String) {
     for g in &tp.groups {
         let garn = snap.group(*g).arn.as_str();
         consider(
-            Need::yes().and(&a.ask("iam:putgrouppolicy", None, Target::Exact(garn), &[])),
+            Need::yes().and(&a.ask_if("iam:putgrouppolicy", None, Target::Exact(garn), &[])),
             "iam:PutGroupPolicy".into(),
         );
         consider(
-            Need::yes().and(&a.ask(
+            Need::yes().and(&a.ask_if(
                 "iam:attachgrouppolicy",
                 None,
                 Target::Exact(garn),
@@ -303,12 +341,12 @@ fn rewrite(a: &Asker<'_>, snap: &Snapshot, t: PrincipalId) -> (Need, String) {
     }
     for parn in attached_customer_policies(snap, t) {
         consider(
-            Need::yes().and(&a.ask("iam:createpolicyversion", None, Target::Exact(&parn), &[])),
+            Need::yes().and(&a.ask_if("iam:createpolicyversion", None, Target::Exact(&parn), &[])),
             "iam:CreatePolicyVersion".into(),
         );
         if has_admin_version(snap, &parn) {
             consider(
-                Need::yes().and(&a.ask(
+                Need::yes().and(&a.ask_if(
                     "iam:setdefaultpolicyversion",
                     None,
                     Target::Exact(&parn),
@@ -347,11 +385,7 @@ pub fn admin_reason(auth: &Authorizer, p: PrincipalId, ov: Overrides) -> Option<
     if !auth.identity_touches(p, "iam") && ov.extra_identity.is_empty() {
         return None;
     }
-    let a = Asker {
-        auth,
-        p,
-        ov: ov.clone(),
-    };
+    let a = Asker::new(auth, p, ov.clone());
     let (mut best, mut via) = rewrite(&a, snap, p);
     // Create a new role that trusts oneself and give it anything.
     let new_role = format!("arn:{}:iam::{}:role/*", pr.arn.partition(), pr.account);
@@ -431,17 +465,109 @@ fn edge(
     }
 }
 
+/// What the primitives look up for every principal, computed once per analysis: who is in
+/// each account, which roles each service may assume, and which Lambda functions run as
+/// each role. Only skips work: every answer is the one the full scan would give.
+pub(crate) struct Targets {
+    by_account: std::collections::HashMap<crate::arn::AccountId, Vec<PrincipalId>>,
+    /// Possible trust of (role, service principal).
+    trust: std::collections::HashMap<(PrincipalId, &'static str), Outcome>,
+    /// Lambda functions by execution role ARN, in resource order.
+    functions: std::collections::HashMap<String, Vec<crate::snapshot::ResourceId>>,
+    /// Roles of each account that may trust each service principal, in id order.
+    trusting: std::collections::HashMap<(crate::arn::AccountId, &'static str), Vec<PrincipalId>>,
+}
+
+/// The service principals the recipes pass roles to or take over.
+fn recipe_services() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = PASS_ROLE_RECIPES
+        .iter()
+        .map(|r| r.service)
+        .chain(HIJACK_RECIPES.iter().map(|r| r.service))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+impl Targets {
+    pub fn new(g: &AccessGraph) -> Targets {
+        use rayon::prelude::*;
+        let snap = g.snapshot();
+        let mut by_account: std::collections::HashMap<_, Vec<PrincipalId>> = Default::default();
+        for p in snap.principal_ids() {
+            by_account
+                .entry(snap.principal(p).account.clone())
+                .or_default()
+                .push(p);
+        }
+        let services = recipe_services();
+        let roles: Vec<PrincipalId> = snap
+            .principal_ids()
+            .filter(|p| snap.principal(*p).kind == PrincipalKind::Role)
+            .collect();
+        let trust: std::collections::HashMap<(PrincipalId, &'static str), Outcome> = roles
+            .par_iter()
+            .flat_map_iter(|&t| {
+                let r = snap.principal(t).resource;
+                services
+                    .iter()
+                    .map(move |svc| ((t, *svc), g.auth.service_can_assume(r, svc)))
+                    .filter(|(_, o)| o.is_possible())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut functions: std::collections::HashMap<String, Vec<_>> = Default::default();
+        for r in snap.resource_ids() {
+            if let Some(role) = &snap.resource(r).execution_role {
+                functions.entry(role.clone()).or_default().push(r);
+            }
+        }
+        let mut trusting: std::collections::HashMap<_, Vec<PrincipalId>> = Default::default();
+        for (t, svc) in trust.keys() {
+            trusting
+                .entry((snap.principal(*t).account.clone(), *svc))
+                .or_default()
+                .push(*t);
+        }
+        for v in trusting.values_mut() {
+            v.sort_unstable();
+        }
+        Targets {
+            by_account,
+            trust,
+            functions,
+            trusting,
+        }
+    }
+
+    fn trusting(&self, account: &crate::arn::AccountId, service: &'static str) -> &[PrincipalId] {
+        self.trusting
+            .get(&(account.clone(), service))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Whether role `t` trusts `service` (as `service_can_assume` says).
+    fn trusts(&self, t: PrincipalId, service: &'static str) -> Need {
+        Need {
+            outcome: self
+                .trust
+                .get(&(t, service))
+                .cloned()
+                .unwrap_or(Outcome::Denied),
+            permits: Vec::new(),
+        }
+    }
+}
+
 /// Escalation edges out of a non-admin principal (same-account primitives only: IAM actions
 /// and PassRole never cross accounts).
-pub fn edges_from(g: &AccessGraph, p: PrincipalId) -> Vec<EscEdge> {
+pub(crate) fn edges_from(g: &AccessGraph, idx: &Targets, p: PrincipalId) -> Vec<EscEdge> {
     let snap = g.snapshot();
     let auth = &g.auth;
     let pr = snap.principal(p);
-    let a = Asker {
-        auth,
-        p,
-        ov: Overrides::default(),
-    };
+    let a = Asker::new(auth, p, Overrides::default());
     let mut out = Vec::new();
     let touches_iam = auth.identity_touches(p, "iam");
 
@@ -459,7 +585,7 @@ pub fn edges_from(g: &AccessGraph, p: PrincipalId) -> Vec<EscEdge> {
                 ),
             };
             for act in [del, put] {
-                let d = a.ask(
+                let d = a.ask_if(
                     &act.to_ascii_lowercase(),
                     Some(pr.resource),
                     Target::Exact(pr.arn.as_str()),
@@ -482,7 +608,7 @@ pub fn edges_from(g: &AccessGraph, p: PrincipalId) -> Vec<EscEdge> {
             }
         }
         // Join a group whose policies make one an admin.
-        if pr.kind == PrincipalKind::User {
+        if pr.kind == PrincipalKind::User && a.may("iam:addusertogroup") {
             for (gi, grp) in snap.groups.iter().enumerate() {
                 if grp.account != pr.account || pr.groups.iter().any(|x| x.0 as usize == gi) {
                     continue;
@@ -532,23 +658,53 @@ pub fn edges_from(g: &AccessGraph, p: PrincipalId) -> Vec<EscEdge> {
     if !touches_iam && !touches_compute {
         return out;
     }
-    let same_account: Vec<PrincipalId> = snap
-        .principal_ids()
-        .filter(|t| *t != p && snap.principal(*t).account == pr.account)
-        .collect();
-    for t in same_account {
+    // Which IAM actions on other principals the identity can allow at all.
+    let take_user = touches_iam
+        && [
+            "iam:createaccesskey",
+            "iam:createloginprofile",
+            "iam:updateloginprofile",
+        ]
+        .iter()
+        .any(|x| a.may(x));
+    let rewrites = touches_iam
+        && [
+            "iam:putuserpolicy",
+            "iam:attachuserpolicy",
+            "iam:putrolepolicy",
+            "iam:attachrolepolicy",
+            "iam:putgrouppolicy",
+            "iam:attachgrouppolicy",
+            "iam:createpolicyversion",
+            "iam:setdefaultpolicyversion",
+        ]
+        .iter()
+        .any(|x| a.may(x));
+    let retrusts = touches_iam && a.may("iam:updateassumerolepolicy");
+    let passes = touches_iam && a.may("iam:passrole");
+    let same_account: &[PrincipalId] = idx
+        .by_account
+        .get(&pr.account)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    // Taking over users, rewriting or re-trusting principals: only when some action can.
+    let takes_over = take_user || rewrites || retrusts;
+    for &t in same_account.iter().filter(|_| takes_over) {
+        if t == p {
+            continue;
+        }
         let tp = snap.principal(t);
         let tarn = tp.arn.as_str();
         let trid = Some(tp.resource);
         match tp.kind {
-            PrincipalKind::User if touches_iam => {
+            PrincipalKind::User if take_user => {
                 let mut take = (Need::denied(), "");
                 for act in [
                     "iam:CreateAccessKey",
                     "iam:CreateLoginProfile",
                     "iam:UpdateLoginProfile",
                 ] {
-                    let n = Need::yes().and(&a.ask(
+                    let n = Need::yes().and(&a.ask_if(
                         &act.to_ascii_lowercase(),
                         trid,
                         Target::Exact(tarn),
@@ -560,105 +716,114 @@ pub fn edges_from(g: &AccessGraph, p: PrincipalId) -> Vec<EscEdge> {
                 }
                 if take.0.possible() {
                     out.push(edge(p, t, take.1.into(), take.0.clone(), None, false));
-                    let (rw, via) = rewrite(&a, snap, t);
-                    if rw.possible() {
-                        out.push(edge(
-                            p,
-                            t,
-                            format!("{via}+{}", take.1),
-                            rw.and_need(&take.0),
-                            None,
-                            true,
-                        ));
+                    if rewrites {
+                        let (rw, via) = rewrite(&a, snap, t);
+                        if rw.possible() {
+                            out.push(edge(
+                                p,
+                                t,
+                                format!("{via}+{}", take.1),
+                                rw.and_need(&take.0),
+                                None,
+                                true,
+                            ));
+                        }
                     }
                 }
             }
-            PrincipalKind::Role => {
-                if touches_iam {
-                    let retrust = Need::yes().and(&a.ask(
+            PrincipalKind::Role if touches_iam => {
+                let retrust = if retrusts {
+                    Need::yes().and(&a.ask(
                         "iam:updateassumerolepolicy",
                         trid,
                         Target::Exact(tarn),
                         &[],
+                    ))
+                } else {
+                    Need::denied()
+                };
+                if retrust.possible() {
+                    out.push(edge(
+                        p,
+                        t,
+                        "iam:UpdateAssumeRolePolicy".into(),
+                        retrust.clone(),
+                        None,
+                        false,
                     ));
-                    if retrust.possible() {
-                        out.push(edge(
-                            p,
-                            t,
-                            "iam:UpdateAssumeRolePolicy".into(),
-                            retrust.clone(),
-                            None,
-                            false,
-                        ));
-                    }
+                }
+                let (rw, via) = if rewrites {
+                    rewrite(&a, snap, t)
+                } else {
+                    (Need::denied(), String::new())
+                };
+                if rw.possible() {
                     let assume = Need::yes().and(&auth.decide(
                         p,
                         "sts:assumerole",
                         trid,
                         Target::Exact(tarn),
                     ));
-                    let (rw, via) = rewrite(&a, snap, t);
-                    if rw.possible() {
-                        if assume.possible() {
-                            out.push(edge(
-                                p,
-                                t,
-                                format!("{via}+sts:AssumeRole"),
-                                rw.and_need(&assume),
-                                None,
-                                true,
-                            ));
-                        } else if retrust.possible() {
-                            out.push(edge(
-                                p,
-                                t,
-                                format!("{via}+iam:UpdateAssumeRolePolicy"),
-                                rw.and_need(&retrust),
-                                None,
-                                true,
-                            ));
-                        }
-                    }
-                }
-                if touches_iam {
-                    for recipe in PASS_ROLE_RECIPES {
-                        if let Some(n) = pass_role(&a, g, t, recipe) {
-                            out.push(edge(p, t, recipe.via.into(), n, None, false));
-                        }
-                    }
-                }
-                for recipe in HIJACK_RECIPES {
-                    if let Some((n, requires)) = hijack(&a, g, t, recipe) {
-                        out.push(edge(p, t, recipe.via.into(), n, requires, false));
+                    if assume.possible() {
+                        out.push(edge(
+                            p,
+                            t,
+                            format!("{via}+sts:AssumeRole"),
+                            rw.and_need(&assume),
+                            None,
+                            true,
+                        ));
+                    } else if retrust.possible() {
+                        out.push(edge(
+                            p,
+                            t,
+                            format!("{via}+iam:UpdateAssumeRolePolicy"),
+                            rw.and_need(&retrust),
+                            None,
+                            true,
+                        ));
                     }
                 }
             }
             _ => {}
         }
     }
-    out
-}
-
-fn trusts_service(g: &AccessGraph, t: PrincipalId, service: &str) -> Need {
-    let snap = g.snapshot();
-    let o = g
-        .auth
-        .service_can_assume(snap.principal(t).resource, service);
-    Need {
-        outcome: o,
-        permits: Vec::new(),
+    // Passing or taking over a role needs the role to trust the service: only those roles.
+    if passes {
+        for recipe in PASS_ROLE_RECIPES {
+            for &t in idx.trusting(&pr.account, recipe.service) {
+                if t == p {
+                    continue;
+                }
+                if let Some(n) = pass_role(&a, g, idx, t, recipe) {
+                    out.push(edge(p, t, recipe.via.into(), n, None, false));
+                }
+            }
+        }
     }
+    for recipe in HIJACK_RECIPES {
+        for &t in idx.trusting(&pr.account, recipe.service) {
+            if t == p {
+                continue;
+            }
+            if let Some((n, requires)) = hijack(&a, g, idx, t, recipe) {
+                out.push(edge(p, t, recipe.via.into(), n, requires, false));
+            }
+        }
+    }
+    out
 }
 
 fn pass_role(
     a: &Asker<'_>,
     g: &AccessGraph,
+    idx: &Targets,
     t: PrincipalId,
     recipe: &PassRoleRecipe,
 ) -> Option<Need> {
     let snap = g.snapshot();
     let tp = snap.principal(t);
-    let trust = trusts_service(g, t, recipe.service);
+    let trust = idx.trusts(t, recipe.service);
     if !trust.possible() {
         return None;
     }
@@ -697,6 +862,7 @@ fn pass_role(
 fn hijack(
     a: &Asker<'_>,
     g: &AccessGraph,
+    idx: &Targets,
     t: PrincipalId,
     recipe: &HijackRecipe,
 ) -> Option<(Need, Option<String>)> {
@@ -705,17 +871,14 @@ fn hijack(
     if recipe.needs_instance_profile && tp.instance_profiles.is_empty() {
         return None;
     }
-    let trust = trusts_service(g, t, recipe.service);
+    let trust = idx.trusts(t, recipe.service);
     if !trust.possible() {
         return None;
     }
     // Concrete compute the snapshot knows (Lambda functions with this execution role).
     if recipe.service == "lambda.amazonaws.com" {
-        for r in snap.resource_ids() {
+        for &r in idx.functions.get(tp.arn.as_str()).into_iter().flatten() {
             let res = snap.resource(r);
-            if res.execution_role.as_deref() != Some(tp.arn.as_str()) {
-                continue;
-            }
             for act in recipe.actions {
                 let d = a.ask(
                     &act.to_ascii_lowercase(),

@@ -71,7 +71,7 @@ impl std::fmt::Display for Provenance {
 }
 
 /// Three-valued outcome of a request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "outcome", content = "conditionKeys", rename_all = "camelCase")]
 pub enum Outcome {
     Allowed,

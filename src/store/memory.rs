@@ -18,7 +18,7 @@ use super::{
 };
 use crate::arn::{AccountId, Arn};
 use crate::cancel::{Cancel, Cancelled};
-use crate::escalation::{EscEdge, IndirectAdmins};
+use crate::escalation::{EscEdge, IndirectAdmins, IndirectQuery, PathStep};
 use crate::graph::AccessGraph;
 use crate::graph::paths::PathRequest;
 use crate::snapshot::{PrincipalId, ResourceId, Snapshot};
@@ -224,14 +224,10 @@ impl Inner {
     /// Principals that are not admins but have a path to one (of any account).
     pub fn indirect_admin_set(&self) -> &HashSet<PrincipalId> {
         self.indirect.get_or_init(|| {
-            let snap = self.snapshot();
-            let res = self
-                .graph
+            self.graph
                 .escalation()
-                .indirect_admins(snap, None, INDIRECT_ADMIN_HOPS, 1);
-            res.indirect_admins
-                .iter()
-                .filter_map(|a| snap.find_principal(&a.principal))
+                .reach(self.snapshot(), None, INDIRECT_ADMIN_HOPS)
+                .indirect()
                 .collect()
         })
     }
@@ -743,22 +739,40 @@ impl Store for MemoryStore {
 
     async fn indirect_admins(
         &self,
-        account: Option<&AccountId>,
-        max_hops: usize,
-        max_paths: usize,
+        q: &IndirectQuery,
         cancel: &Cancel,
     ) -> Result<IndirectAdmins, StoreError> {
-        check_indirect_args(max_hops, max_paths)?;
-        let account = account.cloned();
-        let cancel = cancel.clone();
+        check_indirect_args(q.max_hops, q.max_paths)?;
+        let (q, cancel) = (q.clone(), cancel.clone());
         self.run(move |i| {
-            Ok(i.graph.escalation().indirect_admins_in(
+            Ok(i.graph
+                .escalation()
+                .indirect_admins_in(i.snapshot(), &q, &cancel)?)
+        })
+        .await
+    }
+
+    async fn admin_paths(
+        &self,
+        principal: &str,
+        max_hops: usize,
+        page: &PageRequest,
+        cancel: &Cancel,
+    ) -> Result<Page<Vec<PathStep>>, StoreError> {
+        check_indirect_args(max_hops, page.limit.max(1))?;
+        let skip = super::path_offset(page.after.as_deref())?;
+        let (arn, take, cancel) = (principal.to_string(), page.limit, cancel.clone());
+        self.run(move |i| {
+            let p = i.find_principal(&arn)?;
+            let (items, more) = i.graph.escalation().admin_paths_in(
                 i.snapshot(),
-                account.as_ref(),
+                p,
                 max_hops,
-                max_paths,
+                skip,
+                take,
                 &cancel,
-            )?)
+            )?;
+            Ok(super::path_page(items, skip, more))
         })
         .await
     }

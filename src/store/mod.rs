@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::arn::AccountId;
 use crate::cancel::{Cancel, Cancelled};
 use crate::capability::Capability;
-use crate::escalation::IndirectAdmins;
+use crate::escalation::{IndirectAdmins, IndirectQuery, PathStep};
 use crate::graph::paths::PathRequest;
 use crate::snapshot::{PrincipalKind, Warning};
 
@@ -449,15 +449,25 @@ pub trait Store: Send + Sync {
         cancel: &Cancel,
     ) -> Result<Page<AccessRow>, StoreError>;
 
-    /// Admins (of `account`, if given) and every principal with a path to one; `Cancelled`
-    /// once `cancel` is.
+    /// Admins (of `q.account`, if given) and every principal with a path to one, with its
+    /// distance, shortest paths, path count and first hops (and all paths if asked);
+    /// `Cancelled` once `cancel` is.
     async fn indirect_admins(
         &self,
-        account: Option<&AccountId>,
-        max_hops: usize,
-        max_paths: usize,
+        q: &IndirectQuery,
         cancel: &Cancel,
     ) -> Result<IndirectAdmins, StoreError>;
+
+    /// One page of a principal's simple paths to an admin (of any account) of at most
+    /// `max_hops` edges, shortest first (empty unless it is an indirect admin); `NotFound`
+    /// for a principal the snapshot does not hold.
+    async fn admin_paths(
+        &self,
+        principal: &str,
+        max_hops: usize,
+        page: &PageRequest,
+        cancel: &Cancel,
+    ) -> Result<Page<Vec<PathStep>>, StoreError>;
 
     /// One principal with its relations, or `NotFound`.
     async fn principal(&self, arn: &str) -> Result<PrincipalDetails, StoreError>;
@@ -520,6 +530,22 @@ pub(crate) fn encode_cursor(key: &[&str]) -> String {
     use base64::Engine;
     let json = serde_json::to_string(key).unwrap_or_default();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+/// The paths before an admin-path cursor, and the cursor after `n` paths.
+pub(crate) fn path_offset(after: Option<&str>) -> Result<usize, StoreError> {
+    match after {
+        None => Ok(0),
+        Some(c) => decode_cursor(c, 1)?[0]
+            .parse()
+            .map_err(|_| StoreError::invalid("after", "not a cursor returned by this query")),
+    }
+}
+
+/// One page of admin paths from a search that skipped `skip` and found `more` after `items`.
+pub(crate) fn path_page(items: Vec<Vec<PathStep>>, skip: usize, more: bool) -> Page<Vec<PathStep>> {
+    let next = more.then(|| encode_cursor(&[&(skip + items.len()).to_string()]));
+    Page { items, next }
 }
 
 /// Decodes a cursor made by [`encode_cursor`] with `n` parts.

@@ -27,7 +27,7 @@ use super::{
 };
 use crate::arn::{AccountId, Arn};
 use crate::cancel::Cancel;
-use crate::escalation::{IndirectAdmins, PathStep};
+use crate::escalation::{IndirectAdmins, IndirectQuery, PathStep};
 use crate::graph::paths::PathRequest;
 
 /// The accounts a caller may see.
@@ -212,6 +212,13 @@ impl Scoped {
         self.provenance(&mut e.provenance, from_out.as_deref(), to_out.as_deref());
         e.requires = self.requires(e.requires, from_out.as_deref().or(to_out.as_deref()));
         e
+    }
+
+    fn steps(&self, path: &mut Vec<PathStep>) {
+        *path = std::mem::take(path)
+            .into_iter()
+            .map(|s| self.step(s))
+            .collect();
     }
 
     fn step(&self, mut s: PathStep) -> PathStep {
@@ -402,42 +409,50 @@ impl Store for Scoped {
 
     async fn indirect_admins(
         &self,
-        account: Option<&AccountId>,
-        max_hops: usize,
-        max_paths: usize,
+        q: &IndirectQuery,
         cancel: &Cancel,
     ) -> Result<IndirectAdmins, StoreError> {
-        if account.is_some_and(|a| !self.sees(a.as_str())) {
+        if q.account.as_ref().is_some_and(|a| !self.sees(a.as_str())) {
             // What the store answers for an account it does not hold.
             return Ok(IndirectAdmins {
                 admins: Vec::new(),
                 indirect_admins: Vec::new(),
             });
         }
-        let mut v = self
-            .inner
-            .indirect_admins(account, max_hops, max_paths, cancel)
-            .await?;
+        let mut v = self.inner.indirect_admins(q, cancel).await?;
         v.admins.retain(|a| self.sees_principal(a));
         v.indirect_admins
             .retain(|i| self.sees_principal(&i.principal));
         for i in &mut v.indirect_admins {
-            for p in &mut i.paths {
-                for s in p.iter_mut() {
-                    *s = self.step(std::mem::replace(
-                        s,
-                        PathStep {
-                            from: String::new(),
-                            to: String::new(),
-                            via: String::new(),
-                            conditional: false,
-                            requires: None,
-                        },
-                    ));
-                }
+            for p in i.shortest_paths.iter_mut().chain(i.paths.iter_mut()) {
+                self.steps(p);
+            }
+            for h in &mut i.first_hops {
+                h.to = self.node(&h.to);
             }
         }
         Ok(v)
+    }
+
+    async fn admin_paths(
+        &self,
+        principal: &str,
+        max_hops: usize,
+        page: &PageRequest,
+        cancel: &Cancel,
+    ) -> Result<Page<Vec<PathStep>>, StoreError> {
+        if !self.sees_principal(principal) {
+            return Err(not_found_principal(principal));
+        }
+        // The cursor is a count of paths of a visible principal: it tells nothing hidden.
+        let mut p = self
+            .inner
+            .admin_paths(principal, max_hops, page, cancel)
+            .await?;
+        for path in &mut p.items {
+            self.steps(path);
+        }
+        Ok(p)
     }
 
     async fn principal(&self, arn: &str) -> Result<PrincipalDetails, StoreError> {

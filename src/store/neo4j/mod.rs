@@ -31,10 +31,11 @@ use super::{
     PageRequest, PrincipalDetails, PrincipalEdge, PrincipalFilter, PrincipalItem, ProvenanceRef,
     ResourceFilter, ResourceItem, SnapshotInfo, StaleCredential, Store, StoreError, SummaryFilter,
 };
-use crate::arn::AccountId;
 use crate::cancel::Cancel;
 use crate::capability::catalogue;
-use crate::escalation::{AdminReason, EscEdge, Escalation, IndirectAdmins, PrincipalNames};
+use crate::escalation::{
+    AdminReason, EscEdge, Escalation, IndirectAdmins, IndirectQuery, PathStep, PrincipalNames,
+};
 use crate::graph::paths::PathRequest;
 use crate::snapshot::{PrincipalId, Warning};
 use crate::tenant::CustomerId;
@@ -508,7 +509,8 @@ impl Neo4jStore {
         }
         // the order Escalation::analyse leaves them in
         edges.sort_by(|a, b| (a.from, a.to, &a.via).cmp(&(b.from, b.to, &b.via)));
-        Ok((Escalation::from_parts(admins, edges), Names(names)))
+        let names = Names(names);
+        Ok((Escalation::from_parts(admins, edges, &names, n), names))
     }
 
     async fn credentials(&self, sid: &str) -> Result<Vec<CredentialRow>, StoreError> {
@@ -693,21 +695,45 @@ impl Store for Neo4jStore {
 
     async fn indirect_admins(
         &self,
-        account: Option<&AccountId>,
-        max_hops: usize,
-        max_paths: usize,
+        q: &IndirectQuery,
         cancel: &Cancel,
     ) -> Result<IndirectAdmins, StoreError> {
-        check_indirect_args(max_hops, max_paths)?;
+        check_indirect_args(q.max_hops, q.max_paths)?;
         let sid = self.current_id().await?;
         let (esc, names) = self.escalation(&sid).await?;
-        let (account, cancel) = (account.cloned(), cancel.clone());
-        tokio::task::spawn_blocking(move || {
-            esc.indirect_admins_in(&names, account.as_ref(), max_hops, max_paths, &cancel)
+        let (q, cancel) = (q.clone(), cancel.clone());
+        tokio::task::spawn_blocking(move || esc.indirect_admins_in(&names, &q, &cancel))
+            .await
+            .map_err(|e| StoreError::Internal(format!("indirect-admin search failed: {e}")))?
+            .map_err(StoreError::from)
+    }
+
+    async fn admin_paths(
+        &self,
+        principal: &str,
+        max_hops: usize,
+        page: &PageRequest,
+        cancel: &Cancel,
+    ) -> Result<Page<Vec<PathStep>>, StoreError> {
+        check_indirect_args(max_hops, page.limit.max(1))?;
+        let skip = super::path_offset(page.after.as_deref())?;
+        let sid = self.current_id().await?;
+        let (esc, names) = self.escalation(&sid).await?;
+        let p = names
+            .0
+            .iter()
+            .position(|(arn, _)| arn == principal)
+            .map(|i| PrincipalId(i as u32))
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("principal {principal}"),
+            })?;
+        let (take, cancel) = (page.limit, cancel.clone());
+        let (items, more) = tokio::task::spawn_blocking(move || {
+            esc.admin_paths_in(&names, p, max_hops, skip, take, &cancel)
         })
         .await
-        .map_err(|e| StoreError::Internal(format!("indirect-admin search failed: {e}")))?
-        .map_err(StoreError::from)
+        .map_err(|e| StoreError::Internal(format!("admin-path search failed: {e}")))??;
+        Ok(super::path_page(items, skip, more))
     }
 
     async fn principal(&self, arn: &str) -> Result<PrincipalDetails, StoreError> {
