@@ -45,7 +45,11 @@ def pmapper(storage, analysis):
     for finding in report.get("findings", []):
         if "Escalate Privileges" in finding.get("title", ""):
             privesc.update(re.findall(r"^\* (\S+) can escalate privileges", finding["description"], re.M))
-    return {"nodes": nodes, "admins": admins, "privesc": len(privesc),
+    edges = 0
+    for ef in glob.glob(os.path.join(storage, "*", "graph", "edges.json")):
+        with open(ef) as f:
+            edges += len(json.load(f))
+    return {"nodes": nodes, "edges": edges, "admins": admins, "privesc": len(privesc),
             "findings": len(report.get("findings", []))}
 
 
