@@ -204,6 +204,14 @@ INPUTS = """\
   assumption and privilege-escalation primitives (docs/escalation.md). PMapper's *admins*
   are its `is_admin` nodes, and its privilege-escalation finding lists the non-admins with an
   edge path to one (`pmapper analysis`, the same search as `pmapper query 'preset privesc *'`).
+  In these accounts every admin role's trust has a condition (the generator's admin roles and
+  the management account's OrganizationAccountAccessRole trust the account root with
+  `aws:MultiFactorAuthPresent`), so every path to an admin has a conditional step. pathhound
+  reports such paths, marking the step `"conditional": true`, and counts the principal as an
+  indirect admin. PMapper checks a role's trust policy with an empty request context
+  (graphing/sts_edges.py), so a conditional trust statement does not match, it draws no edge,
+  and nothing can escalate. Neither count is wrong for its own definition; they are not the
+  same number.
   Cloudsplaining has no graph: it flags *policies* whose unconstrained actions allow
   privilege escalation (and exfiltration, exposure, ...), skipping policies in its default
   exclusions (AdministratorAccess, service roles); the principals column counts those the
