@@ -308,9 +308,11 @@ fn run(cli: Cli) -> anyhow::Result<Result<(), Usage>> {
                     }
                     return Err(e.into());
                 }
-            } else {
-                let res = esc.indirect_admins(g.snapshot(), &q);
-                outln!(out, "{}", serde_json::to_string_pretty(&res)?);
+            } else if let Err(e) = esc.write_summary(g.snapshot(), &q, &mut out) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    return Ok(Ok(()));
+                }
+                return Err(e.into());
             }
         }
         Cmd::Summary { snapshot, format } => {

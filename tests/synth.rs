@@ -405,7 +405,7 @@ fn large_accounts_have_template_roles_a_deep_chain_and_fan_in_trusts() {
         assert!(
             esc.edges
                 .iter()
-                .any(|e| e.from == from && e.to == to && e.via == "AssumeRole"),
+                .any(|e| e.from == from && e.to == to && &*e.via == "AssumeRole"),
             "chain-{:03} cannot assume chain-{j:03}",
             j - 1
         );
@@ -418,7 +418,7 @@ fn large_accounts_have_template_roles_a_deep_chain_and_fan_in_trusts() {
     let fan = esc
         .edges
         .iter()
-        .filter(|e| e.to == shared && e.via == "AssumeRole")
+        .filter(|e| e.to == shared && &*e.via == "AssumeRole")
         .count();
     assert!(fan >= 50, "{fan} principals can assume the fan-in role");
 }

@@ -159,7 +159,8 @@ impl Authorizer {
         let snap = self.snapshot();
         let res = snap.resource(r);
         let cat = catalogue();
-        let ctx = self.context(p, Some(r));
+        // Built on the first decision: most pairs are settled by the cheap filters below.
+        let mut ctx: Option<crate::policy::RequestContext> = None;
         let mut out = Vec::new();
         let Some(surf) = surface().get(&res.kind) else {
             return out;
@@ -198,12 +199,13 @@ impl Authorizer {
                     continue;
                 }
                 let mut buf = String::new();
+                let ctx = ctx.get_or_insert_with(|| self.context(p, Some(r)));
                 let d = self.decide_in(
                     p,
                     &a.lower,
                     Some(r),
                     target_of(res.arn.as_str(), form, &mut buf),
-                    &ctx,
+                    ctx,
                 );
                 best.offer(open, d, *ai);
             }

@@ -10,6 +10,7 @@ mod primitives;
 mod search;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -37,18 +38,67 @@ pub struct EscEdge {
     pub from: PrincipalId,
     #[serde(skip)]
     pub to: PrincipalId,
-    /// The primitive, e.g. `AssumeRole`, `iam:CreateAccessKey`, `PassRole+Lambda`.
-    pub via: String,
+    /// The primitive, e.g. `AssumeRole`, `iam:CreateAccessKey`, `PassRole+Lambda` (shared
+    /// between the edges of one analysis step, see [`intern_edges`]).
+    pub via: Arc<str>,
     pub conditional: bool,
     #[serde(skip_serializing_if = "KeySet::is_empty")]
     pub condition_keys: KeySet,
     /// A resource the snapshot cannot see that must exist for the edge to work.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub requires: Option<String>,
+    pub requires: Option<Arc<str>>,
     /// The target becomes an admin through this edge (policy rewrite, boundary removal).
     #[serde(skip)]
     pub terminal: bool,
-    pub permits: Vec<Provenance>,
+    pub permits: Arc<[Provenance]>,
+}
+
+/// Sorts edges by (from, to, via), keeping the first generated of equal ones (a stable sort
+/// and dedup), with 4 bytes of scratch per edge: an index permutation applied in place.
+fn sort_dedup(edges: &mut Vec<EscEdge>) {
+    let mut order: Vec<u32> = (0..edges.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (x, y) = (&edges[a as usize], &edges[b as usize]);
+        (x.from, x.to, &x.via)
+            .cmp(&(y.from, y.to, &y.via))
+            .then(a.cmp(&b))
+    });
+    // Position k receives the edge at order[k], cycle by cycle.
+    for i in 0..order.len() {
+        let mut cur = i;
+        while order[cur] as usize != i {
+            let next = order[cur] as usize;
+            edges.swap(cur, next);
+            order[cur] = cur as u32;
+            cur = next;
+        }
+        order[cur] = cur as u32;
+    }
+    edges.dedup_by(|a, b| a.from == b.from && a.to == b.to && a.via == b.via);
+    edges.shrink_to_fit();
+}
+
+/// Makes equal primitives and equal provenance lists of `edges` share one allocation (the
+/// edges out of one principal, or into one role, repeat them for every target): an edge then
+/// costs a few pointers, not its strings.
+pub(crate) fn intern_edges(edges: &mut [EscEdge]) {
+    use std::collections::HashSet;
+    let mut vias: HashSet<Arc<str>> = HashSet::new();
+    let mut permits: HashSet<Arc<[Provenance]>> = HashSet::new();
+    for e in edges {
+        match vias.get(&*e.via) {
+            Some(v) => e.via = v.clone(),
+            None => {
+                vias.insert(e.via.clone());
+            }
+        }
+        match permits.get(&*e.permits) {
+            Some(p) => e.permits = p.clone(),
+            None => {
+                permits.insert(e.permits.clone());
+            }
+        }
+    }
 }
 
 /// Why a principal is an admin.
@@ -189,81 +239,107 @@ impl Escalation {
             }
             edges.extend(es);
         }
-        // Role assumption, direct and through account trusts.
+        // Role assumption, direct and through account trusts, one role at a time in parallel.
         let assume = CapFilter::assume();
-        for r in snap.resource_ids() {
-            let res = snap.resource(r);
-            let Some(target) = res.principal else {
-                continue;
-            };
-            if snap.principal(target).kind != PrincipalKind::Role {
-                continue;
-            }
-            for (n, e) in g.holders(r, &assume) {
-                let grants: Vec<_> = e.grants().iter().filter(|x| x.service == "sts").collect();
-                let cond = grants
-                    .iter()
-                    .any(|x| matches!(x.outcome, Outcome::Conditional(_)))
-                    && !grants.iter().any(|x| x.outcome == Outcome::Allowed);
-                let keys: KeySet = grants
-                    .iter()
-                    .filter_map(|x| x.outcome.condition_keys().cloned())
-                    .flatten()
-                    .collect();
-                let permits: Vec<Provenance> = grants
-                    .iter()
-                    .flat_map(|x| x.permits.iter().cloned())
-                    .collect();
-                match n {
-                    Node::Resource(src) => {
-                        if let Some(from) = snap.resource(src).principal
-                            && from != target
-                        {
-                            edges.push(EscEdge {
-                                from,
-                                to: target,
-                                via: "AssumeRole".into(),
-                                conditional: cond,
-                                condition_keys: if cond { keys.clone() } else { KeySet::new() },
-                                requires: None,
-                                terminal: false,
-                                permits: permits.clone(),
-                            });
-                        }
-                    }
-                    Node::Account(a) => {
-                        for from in g.delegates(&a, r, &assume).iter() {
-                            if *from == target {
-                                continue;
+        let sts = ["sts".to_string()];
+        let all_caps = crate::capability::CapSet::from_iter(crate::capability::Capability::ALL);
+        let roles: Vec<ResourceId> = snap
+            .resource_ids()
+            .filter(|r| {
+                snap.resource(*r)
+                    .principal
+                    .is_some_and(|t| snap.principal(t).kind == PrincipalKind::Role)
+            })
+            .collect();
+        let assumed: Vec<Vec<EscEdge>> = {
+            use rayon::prelude::*;
+            roles
+                .par_iter()
+                .map(|&r| {
+                    let mut out = Vec::new();
+                    let Some(target) = snap.resource(r).principal else {
+                        return out;
+                    };
+                    for (n, e) in g.holders(r, &assume) {
+                        let grants: Vec<_> =
+                            e.grants().iter().filter(|x| x.service == "sts").collect();
+                        let cond = grants
+                            .iter()
+                            .any(|x| matches!(x.outcome, Outcome::Conditional(_)))
+                            && !grants.iter().any(|x| x.outcome == Outcome::Allowed);
+                        let keys: KeySet = grants
+                            .iter()
+                            .filter_map(|x| x.outcome.condition_keys().cloned())
+                            .flatten()
+                            .collect();
+                        let permits: Arc<[Provenance]> = grants
+                            .iter()
+                            .flat_map(|x| x.permits.iter().cloned())
+                            .collect();
+                        match n {
+                            Node::Resource(src) => {
+                                if let Some(from) = snap.resource(src).principal
+                                    && from != target
+                                {
+                                    out.push(EscEdge {
+                                        from,
+                                        to: target,
+                                        via: "AssumeRole".into(),
+                                        conditional: cond,
+                                        condition_keys: if cond {
+                                            keys.clone()
+                                        } else {
+                                            KeySet::new()
+                                        },
+                                        requires: None,
+                                        terminal: false,
+                                        permits: permits.clone(),
+                                    });
+                                }
                             }
-                            let d = g.delegated_grants(*from, r);
-                            let sts: Vec<_> = d.iter().filter(|x| x.service == "sts").collect();
-                            let cond = !sts.iter().any(|x| x.outcome == Outcome::Allowed);
-                            edges.push(EscEdge {
-                                from: *from,
-                                to: target,
-                                via: "AssumeRole".into(),
-                                conditional: cond,
-                                condition_keys: sts
-                                    .iter()
-                                    .filter_map(|x| x.outcome.condition_keys().cloned())
-                                    .flatten()
-                                    .collect(),
-                                requires: None,
-                                terminal: false,
-                                permits: sts
-                                    .iter()
-                                    .flat_map(|x| x.permits.iter().cloned())
-                                    .collect(),
-                            });
+                            Node::Account(a) => {
+                                for from in g.delegates(&a, r, &assume).iter() {
+                                    if *from == target {
+                                        continue;
+                                    }
+                                    // The STS part of the delegated grants (the edge's only use).
+                                    let d: Vec<_> = auth
+                                        .grants(*from, r, Some(&sts), all_caps)
+                                        .into_iter()
+                                        .filter(|x| x.delegated)
+                                        .collect();
+                                    let cond = !d.iter().any(|x| x.outcome == Outcome::Allowed);
+                                    out.push(EscEdge {
+                                        from: *from,
+                                        to: target,
+                                        via: "AssumeRole".into(),
+                                        conditional: cond,
+                                        condition_keys: d
+                                            .iter()
+                                            .filter_map(|x| x.outcome.condition_keys().cloned())
+                                            .flatten()
+                                            .collect(),
+                                        requires: None,
+                                        terminal: false,
+                                        permits: d
+                                            .iter()
+                                            .flat_map(|x| x.permits.iter().cloned())
+                                            .collect(),
+                                    });
+                                }
+                            }
+                            _ => {}
                         }
                     }
-                    _ => {}
-                }
-            }
+                    intern_edges(&mut out);
+                    out
+                })
+                .collect()
+        };
+        for v in assumed {
+            edges.extend(v);
         }
-        edges.sort_by(|a, b| (a.from, a.to, &a.via).cmp(&(b.from, b.to, &b.via)));
-        edges.dedup_by(|a, b| a.from == b.from && a.to == b.to && a.via == b.via);
+        sort_dedup(&mut edges);
         Escalation::from_parts(admins, edges, snap, snap.principals.len())
     }
 
@@ -274,7 +350,7 @@ impl Escalation {
             .into_iter()
             .flatten()
             .map(|i| &self.edges[*i as usize])
-            .filter(|e| e.via != "AssumeRole" && e.from != e.to)
+            .filter(|e| &*e.via != "AssumeRole" && e.from != e.to)
     }
 
     /// Admins and edges read back from a store, for principals `0..n` named by `names`.
@@ -410,6 +486,46 @@ impl Escalation {
             )?;
         }
         Ok((out, more))
+    }
+
+    /// `pathhound indirect-admins`: [`Escalation::indirect_admins`] written to `w` one
+    /// principal at a time as pretty JSON (the bytes `serde_json::to_string_pretty` gives for
+    /// the whole answer), so that memory holds one principal's answer, not all of them.
+    pub fn write_summary<N: PrincipalNames + ?Sized, W: std::io::Write>(
+        &self,
+        names: &N,
+        q: &IndirectQuery,
+        w: &mut W,
+    ) -> std::io::Result<()> {
+        let reach = self.reach(names, q.account.as_ref(), q.max_hops);
+        let mut admins: Vec<&str> = reach.admins().map(|p| names.arn(p)).collect();
+        admins.sort_unstable();
+        admins.dedup();
+        let mut candidates: Vec<PrincipalId> = reach.indirect().collect();
+        candidates.sort_by(|a, b| names.arn(*a).cmp(names.arn(*b)));
+        let indent = |v: String, by: &str| v.replace('\n', &format!("\n{by}"));
+        write!(
+            w,
+            "{{\n  \"admins\": {},\n  \"indirectAdmins\": ",
+            indent(serde_json::to_string_pretty(&admins)?, "  ")
+        )?;
+        if candidates.is_empty() {
+            write!(w, "[]")?;
+        } else {
+            write!(w, "[")?;
+            for (k, p) in candidates.iter().enumerate() {
+                let Ok(ia) =
+                    reach.describe(names, *p, q, &mut || Ok::<(), std::convert::Infallible>(()));
+                write!(
+                    w,
+                    "{}\n    {}",
+                    if k > 0 { "," } else { "" },
+                    indent(serde_json::to_string_pretty(&ia)?, "    ")
+                )?;
+            }
+            write!(w, "\n  ]")?;
+        }
+        writeln!(w, "\n}}")
     }
 
     /// `pathhound indirect-admins --all-paths`: admins and every indirect admin with all its
@@ -568,7 +684,7 @@ mod tests {
             condition_keys: KeySet::new(),
             requires: None,
             terminal,
-            permits: Vec::new(),
+            permits: Arc::from(Vec::new()),
         }
     }
 
@@ -707,7 +823,7 @@ mod tests {
                     .map(|i| {
                         (
                             names.arn(esc.edges[*i].to).to_string(),
-                            esc.edges[*i].via.clone(),
+                            esc.edges[*i].via.to_string(),
                         )
                     })
                     .collect()
@@ -722,9 +838,9 @@ mod tests {
                             PathStep {
                                 from: names.arn(e.from).to_string(),
                                 to: names.arn(e.to).to_string(),
-                                via: e.via.clone(),
+                                via: e.via.to_string(),
                                 conditional: e.conditional || e.requires.is_some(),
-                                requires: e.requires.clone(),
+                                requires: e.requires.as_deref().map(str::to_string),
                             }
                         })
                         .collect()

@@ -456,12 +456,12 @@ fn edge(
     EscEdge {
         from,
         to,
-        via,
+        via: via.into(),
         conditional,
         condition_keys,
-        requires,
+        requires: requires.map(Into::into),
         terminal,
-        permits,
+        permits: permits.into(),
     }
 }
 
@@ -811,6 +811,7 @@ pub(crate) fn edges_from(g: &AccessGraph, idx: &Targets, p: PrincipalId) -> Vec<
             }
         }
     }
+    super::intern_edges(&mut out);
     out
 }
 

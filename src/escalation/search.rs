@@ -531,7 +531,7 @@ impl<'a> Reach<'a> {
                     to: names.arn(e.to).to_string(),
                     via: e.via.to_string(),
                     conditional: e.conditional || e.requires.is_some(),
-                    requires: e.requires.clone(),
+                    requires: e.requires.as_deref().map(str::to_string),
                 }
             })
             .collect()

@@ -279,8 +279,9 @@ impl AccessGraph {
                 let named = named_in_policy(&snap, r);
                 let mut candidates: Vec<PrincipalId> = Vec::new();
                 // Same-account identity grants need no resource policy, except to assume a
-                // role or use a KMS key.
-                if let Some(same) = by_account.get(&res.account) {
+                // role or use a KMS key. To assume a role, a trust must name the caller (or
+                // anyone); a trust of its account is delegation, kept on `Account` edges.
+                if !assume_only && let Some(same) = by_account.get(&res.account) {
                     candidates.extend(same.iter().copied());
                 }
                 candidates.extend(named.principals.iter().copied());

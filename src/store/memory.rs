@@ -130,10 +130,10 @@ pub(crate) fn esc_edge(snap: &Snapshot, e: &EscEdge) -> PrincipalEdge {
     PrincipalEdge {
         from: snap.principal(e.from).arn.as_str().to_string(),
         to: snap.principal(e.to).arn.as_str().to_string(),
-        via: e.via.clone(),
+        via: e.via.to_string(),
         conditional: e.conditional,
         condition_keys: e.condition_keys.iter().cloned().collect(),
-        requires: e.requires.clone(),
+        requires: e.requires.as_deref().map(str::to_string),
         provenance: e.permits.iter().map(rows::provenance).collect(),
     }
 }
@@ -421,7 +421,7 @@ impl Inner {
                 continue;
             }
             let pe = esc_edge(snap, e);
-            let assume = e.via == "AssumeRole";
+            let assume = &*e.via == "AssumeRole";
             if e.from == p {
                 if assume {
                     can_assume.push(pe.clone());

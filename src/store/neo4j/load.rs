@@ -390,7 +390,7 @@ fn other_rel_rows(m: &Inner, sid: &str) -> (Vec<Group>, Vec<Value>) {
     }
     for e in &g.escalation().edges {
         let pe = crate::store::memory::esc_edge(snap, e);
-        let t = if e.via == "AssumeRole" {
+        let t = if &*e.via == "AssumeRole" {
             "CAN_ASSUME"
         } else {
             "CAN_ESCALATE_TO"

@@ -18,6 +18,7 @@ pub mod load;
 mod paths;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use neo4rs::{BoltType, Graph, Query, query};
@@ -499,12 +500,12 @@ impl Neo4jStore {
             edges.push(EscEdge {
                 from: ord(e.from)?,
                 to: ord(e.to)?,
-                via: e.via,
+                via: e.via.into(),
                 conditional: e.conditional.unwrap_or(false),
                 condition_keys: e.condition_keys.unwrap_or_default().into_iter().collect(),
-                requires: e.requires,
+                requires: e.requires.map(Into::into),
                 terminal: e.terminal.unwrap_or(false),
-                permits: Vec::new(),
+                permits: Arc::from(Vec::new()),
             });
         }
         // the order Escalation::analyse leaves them in
