@@ -242,7 +242,7 @@ impl Escalation {
         // Role assumption, direct and through account trusts, one role at a time in parallel.
         let assume = CapFilter::assume();
         let sts = ["sts".to_string()];
-        let all_caps = crate::capability::CapSet::from_iter(crate::capability::Capability::ALL);
+        let assume_via: Arc<str> = Arc::from("AssumeRole");
         let roles: Vec<ResourceId> = snap
             .resource_ids()
             .filter(|r| {
@@ -284,7 +284,7 @@ impl Escalation {
                                     out.push(EscEdge {
                                         from,
                                         to: target,
-                                        via: "AssumeRole".into(),
+                                        via: assume_via.clone(),
                                         conditional: cond,
                                         condition_keys: if cond {
                                             keys.clone()
@@ -303,16 +303,12 @@ impl Escalation {
                                         continue;
                                     }
                                     // The STS part of the delegated grants (the edge's only use).
-                                    let d: Vec<_> = auth
-                                        .grants(*from, r, Some(&sts), all_caps)
-                                        .into_iter()
-                                        .filter(|x| x.delegated)
-                                        .collect();
+                                    let d = g.delegated_grants(*from, r, Some(&sts));
                                     let cond = !d.iter().any(|x| x.outcome == Outcome::Allowed);
                                     out.push(EscEdge {
                                         from: *from,
                                         to: target,
-                                        via: "AssumeRole".into(),
+                                        via: assume_via.clone(),
                                         conditional: cond,
                                         condition_keys: d
                                             .iter()
@@ -497,35 +493,11 @@ impl Escalation {
         q: &IndirectQuery,
         w: &mut W,
     ) -> std::io::Result<()> {
-        let reach = self.reach(names, q.account.as_ref(), q.max_hops);
-        let mut admins: Vec<&str> = reach.admins().map(|p| names.arn(p)).collect();
-        admins.sort_unstable();
-        admins.dedup();
-        let mut candidates: Vec<PrincipalId> = reach.indirect().collect();
-        candidates.sort_by(|a, b| names.arn(*a).cmp(names.arn(*b)));
-        let indent = |v: String, by: &str| v.replace('\n', &format!("\n{by}"));
-        write!(
-            w,
-            "{{\n  \"admins\": {},\n  \"indirectAdmins\": ",
-            indent(serde_json::to_string_pretty(&admins)?, "  ")
-        )?;
-        if candidates.is_empty() {
-            write!(w, "[]")?;
-        } else {
-            write!(w, "[")?;
-            for (k, p) in candidates.iter().enumerate() {
-                let Ok(ia) =
-                    reach.describe(names, *p, q, &mut || Ok::<(), std::convert::Infallible>(()));
-                write!(
-                    w,
-                    "{}\n    {}",
-                    if k > 0 { "," } else { "" },
-                    indent(serde_json::to_string_pretty(&ia)?, "    ")
-                )?;
-            }
-            write!(w, "\n  ]")?;
-        }
-        writeln!(w, "\n}}")
+        self.write_answer(names, q, w, |reach, p, w| {
+            let Ok(ia) =
+                reach.describe(names, p, q, &mut || Ok::<(), std::convert::Infallible>(()));
+            write!(w, "{}", indent(serde_json::to_string_pretty(&ia)?, "    "))
+        })
     }
 
     /// `pathhound indirect-admins --all-paths`: admins and every indirect admin with all its
@@ -538,13 +510,70 @@ impl Escalation {
         q: &IndirectQuery,
         w: &mut W,
     ) -> std::io::Result<()> {
+        let cap = q.max_paths.max(1);
+        self.write_answer(names, q, w, |reach, p, w| {
+            write!(
+                w,
+                "{{\n      \"principal\": {},\n      \"paths\": [",
+                serde_json::to_string(names.arn(p))?
+            )?;
+            let mut n = 0usize;
+            let mut capped = false;
+            let mut err = None;
+            let Ok(()) = reach.each_path(
+                p,
+                &mut |path| {
+                    if n >= cap {
+                        capped = true;
+                        return false;
+                    }
+                    let text = serde_json::to_string_pretty(&reach.steps(names, path))
+                        .map_err(std::io::Error::from)
+                        .and_then(|t| {
+                            write!(
+                                w,
+                                "{}\n        {}",
+                                if n > 0 { "," } else { "" },
+                                indent(t, "        ")
+                            )
+                        });
+                    n += 1;
+                    match text {
+                        Ok(()) => true,
+                        Err(e) => {
+                            err = Some(e);
+                            false
+                        }
+                    }
+                },
+                &mut || Ok::<(), std::convert::Infallible>(()),
+            );
+            if let Some(e) = err {
+                return Err(e);
+            }
+            write!(w, "\n      ]")?;
+            if capped {
+                write!(w, ",\n      \"pathsCapped\": true")?;
+            }
+            write!(w, "\n    }}")
+        })
+    }
+
+    /// The `{"admins": [..], "indirectAdmins": [..]}` frame of both CLI answers, as pretty
+    /// JSON; `item` writes one indirect admin at an indent of four spaces.
+    fn write_answer<N: PrincipalNames + ?Sized, W: std::io::Write>(
+        &self,
+        names: &N,
+        q: &IndirectQuery,
+        w: &mut W,
+        mut item: impl FnMut(&Reach<'_>, PrincipalId, &mut W) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         let reach = self.reach(names, q.account.as_ref(), q.max_hops);
         let mut admins: Vec<&str> = reach.admins().map(|p| names.arn(p)).collect();
         admins.sort_unstable();
         admins.dedup();
         let mut candidates: Vec<PrincipalId> = reach.indirect().collect();
         candidates.sort_by(|a, b| names.arn(*a).cmp(names.arn(*b)));
-        let indent = |v: String, by: &str| v.replace('\n', &format!("\n{by}"));
         write!(
             w,
             "{{\n  \"admins\": {},\n  \"indirectAdmins\": ",
@@ -554,58 +583,19 @@ impl Escalation {
             write!(w, "[]")?;
         } else {
             write!(w, "[")?;
-            let cap = q.max_paths.max(1);
             for (k, p) in candidates.iter().enumerate() {
-                write!(
-                    w,
-                    "{}\n    {{\n      \"principal\": {},\n      \"paths\": [",
-                    if k > 0 { "," } else { "" },
-                    serde_json::to_string(names.arn(*p))?
-                )?;
-                let mut n = 0usize;
-                let mut capped = false;
-                let mut err = None;
-                let Ok(()) = reach.each_path(
-                    *p,
-                    &mut |path| {
-                        if n >= cap {
-                            capped = true;
-                            return false;
-                        }
-                        let text = serde_json::to_string_pretty(&reach.steps(names, path))
-                            .map_err(std::io::Error::from)
-                            .and_then(|t| {
-                                write!(
-                                    w,
-                                    "{}\n        {}",
-                                    if n > 0 { "," } else { "" },
-                                    indent(t, "        ")
-                                )
-                            });
-                        n += 1;
-                        match text {
-                            Ok(()) => true,
-                            Err(e) => {
-                                err = Some(e);
-                                false
-                            }
-                        }
-                    },
-                    &mut || Ok::<(), std::convert::Infallible>(()),
-                );
-                if let Some(e) = err {
-                    return Err(e);
-                }
-                write!(w, "\n      ]")?;
-                if capped {
-                    write!(w, ",\n      \"pathsCapped\": true")?;
-                }
-                write!(w, "\n    }}")?;
+                write!(w, "{}\n    ", if k > 0 { "," } else { "" })?;
+                item(&reach, *p, w)?;
             }
             write!(w, "\n  ]")?;
         }
         writeln!(w, "\n}}")
     }
+}
+
+/// `v` (pretty JSON) with every line after the first indented by `by`, to nest it.
+fn indent(v: String, by: &str) -> String {
+    v.replace('\n', &format!("\n{by}"))
 }
 
 /// The ARN and account of each principal id (the snapshot, or a store's copy of them).

@@ -431,11 +431,17 @@ impl AccessGraph {
         v
     }
 
-    /// Delegated grants of `p` on `r`: what it can do through a trust of its account.
-    pub fn delegated_grants(&self, p: PrincipalId, r: ResourceId) -> Vec<Grant> {
+    /// Delegated grants of `p` on `r`: what it can do through a trust of its account (only
+    /// through the actions of `services`, when given).
+    pub fn delegated_grants(
+        &self,
+        p: PrincipalId,
+        r: ResourceId,
+        services: Option<&[String]>,
+    ) -> Vec<Grant> {
         let all = CapSet::from_iter(Capability::ALL);
         self.auth
-            .grants(p, r, None, all)
+            .grants(p, r, services, all)
             .into_iter()
             .filter(|g| g.delegated)
             .collect()
@@ -457,7 +463,7 @@ impl AccessGraph {
                 && let Some(ps) = self.by_account.get(a)
             {
                 for p in ps {
-                    let g = self.delegated_grants(*p, r);
+                    let g = self.delegated_grants(*p, r, None);
                     if !g.is_empty() {
                         let arn = self.snapshot().principal(*p).arn.as_str().to_string();
                         rows.push((arn, Some(a.clone()), g));
@@ -513,7 +519,7 @@ impl AccessGraph {
         // Delegated access through trusts of the principal's whole account.
         for r in trusted_by.get(&pr.account).into_iter().flatten() {
             let arn = snap.resource(*r).arn.as_str().to_string();
-            for g in self.delegated_grants(p, *r) {
+            for g in self.delegated_grants(p, *r, None) {
                 out.push(SummaryRow {
                     principal: principal.clone(),
                     resource: Some(arn.clone()),
